@@ -1,0 +1,85 @@
+// videoprism forward: run a model on named arrays from an .npz and write every
+// output under the reference's names. The parity harness and a debugging tool.
+#include <chrono>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "videoprism/error.h"
+#include "videoprism/model.h"
+#include "videoprism/npz.h"
+
+namespace videoprism::cli {
+namespace {
+
+struct ForwardArgs {
+  std::string config_path, preset, checkpoint, inputs, out;
+  std::string dtype = "f32", device = "cpu";
+  int threads = 0;
+};
+
+int run_forward(const ForwardArgs& args) {
+  check(args.config_path.empty() != args.preset.empty() || (args.config_path.empty() && args.preset.empty()),
+        "forward: give --config or --model, not both");
+  ModelConfig config;
+  bool have_config = false;
+  if (!args.config_path.empty()) {
+    config = load_config_file(args.config_path);
+    have_config = true;
+  } else if (!args.preset.empty()) {
+    config = find_preset(args.preset).config;
+    have_config = true;
+  }
+  RunOptions run;
+  run.dtype = parse_dtype(args.dtype);
+  run.device = parse_device(args.device);
+  run.threads = args.threads;
+  apply_run_options(run);
+
+  Model model = Model::load(args.checkpoint, have_config ? &config : nullptr);
+  model.to(run.device);
+  TensorMap inputs;
+  {
+    NpzReader reader(args.inputs);
+    for (const auto& key : reader.keys()) {
+      if (key == "inputs" || key == "frame_paddings" || key == "text_token_ids" || key == "text_paddings") {
+        inputs[key] = reader.read(key);
+      }
+    }
+  }
+  check(!inputs.empty(), args.inputs, ": no input arrays (expected inputs, frame_paddings, text_token_ids, text_paddings)");
+  auto start = std::chrono::steady_clock::now();
+  TensorMap outputs = model.forward(inputs, run);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::pair<std::string, torch::Tensor>> arrays(outputs.begin(), outputs.end());
+  save_npz(args.out, arrays);
+
+  nlohmann::json summary;
+  summary["model"] = to_string(model.config().kind);
+  summary["seconds"] = seconds;
+  for (const auto& [name, value] : outputs) summary["outputs"][name] = value.sizes().vec();
+  std::cout << summary.dump() << "\n";
+  return 0;
+}
+
+VP_REGISTER_COMMAND("forward", "Run a model on named arrays (.npz) and write all outputs (.npz)", [](CLI::App& sub) {
+  auto args = std::make_shared<ForwardArgs>();
+  auto* config = sub.add_option("--config", args->config_path, "Model config JSON (a golden case.json works)");
+  sub.add_option("--model", args->preset, "Preset name or Hugging Face id (e.g. videoprism_lvt_public_v1_base)")
+      ->excludes(config);
+  sub.add_option("--checkpoint", args->checkpoint, "Weights in the released .npz layout")->required();
+  sub.add_option("--inputs", args->inputs, "Input arrays: inputs, frame_paddings, text_token_ids, text_paddings")
+      ->required();
+  sub.add_option("--out", args->out, "Output .npz")->required();
+  sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.footer(
+      "Example:\n  videoprism forward --config ../shared/golden/clip_tiny/case.json \\\n"
+      "    --checkpoint ../shared/golden/clip_tiny/params.npz --inputs ../shared/golden/clip_tiny/io.npz --out out.npz");
+  return [args] { return run_forward(*args); };
+});
+
+}  // namespace
+}  // namespace videoprism::cli

@@ -1,0 +1,39 @@
+// Registry of CLI subcommands. Each cli/cmd_*.cc file registers one command
+// with VP_REGISTER_COMMAND; main.cc builds the CLI11 app from the registry.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace videoprism::cli {
+
+// Adds the subcommand's options to `sub` and returns the function that runs it
+// (after parsing) and returns the process exit code.
+using CommandSetup = std::function<std::function<int()>(CLI::App& sub)>;
+
+struct CommandInfo {
+  std::string name;
+  std::string description;
+  CommandSetup setup;
+};
+
+std::vector<CommandInfo>& command_registry();
+
+struct CommandRegistrar {
+  CommandRegistrar(std::string name, std::string description, CommandSetup setup) {
+    command_registry().push_back({std::move(name), std::move(description), std::move(setup)});
+  }
+};
+
+// True when stderr is a terminal (progress bars only then).
+bool stderr_is_tty();
+
+}  // namespace videoprism::cli
+
+#define VP_CONCAT_INNER(a, b) a##b
+#define VP_CONCAT(a, b) VP_CONCAT_INNER(a, b)
+#define VP_REGISTER_COMMAND(name, description, setup) \
+  static ::videoprism::cli::CommandRegistrar VP_CONCAT(vp_command_, __LINE__)(name, description, setup)

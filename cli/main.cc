@@ -1,0 +1,64 @@
+// videoprism: the command-line front-end. Parses, calls the library, formats.
+// Library errors (videoprism::Error and c10::Error) become one line on stderr
+// and exit code 1; usage errors exit with CLI11's code.
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "command.h"
+#include "videoprism/error.h"
+
+namespace videoprism::cli {
+
+std::vector<CommandInfo>& command_registry() {
+  static std::vector<CommandInfo> registry;
+  return registry;
+}
+
+bool stderr_is_tty() { return isatty(STDERR_FILENO) == 1; }
+
+}  // namespace videoprism::cli
+
+namespace {
+// c10 errors carry a multi-line backtrace; keep the first line only.
+std::string first_line(const std::string& text) {
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace videoprism::cli;
+  CLI::App app{"videoprism: Google's VideoPrism video foundation model in C++"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "videoprism 0.1.0");
+
+  auto& registry = command_registry();
+  std::sort(registry.begin(), registry.end(),
+            [](const CommandInfo& a, const CommandInfo& b) { return a.name < b.name; });
+  std::function<int()> run;
+  for (auto& info : registry) {
+    CLI::App* sub = app.add_subcommand(info.name, info.description);
+    auto runner = std::make_shared<std::function<int()>>(info.setup(*sub));
+    sub->callback([runner, &run] { run = *runner; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run ? run() : 0;
+  } catch (const videoprism::Error& e) {
+    std::cerr << "videoprism: " << e.what() << "\n";
+  } catch (const c10::Error& e) {
+    std::cerr << "videoprism: " << first_line(e.what_without_backtrace()) << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "videoprism: " << first_line(e.what()) << "\n";
+  }
+  return 1;
+}

@@ -1,0 +1,56 @@
+// FactorizedEncoder (ViViT model 2 without pooling between the encoders):
+// patchify -> patch_projection -> + spatial_pos_emb -> spatial_encoder ->
+// spatial_ln -> regroup per position -> + temporal_pos_emb ->
+// temporal_encoder -> temporal_ln -> [B, T*N, D] with token index t*N + n.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "encoders/vision_transformer.h"
+#include "layers/feed_forward.h"
+#include "layers/layer_norm.h"
+#include "videoprism/config.h"
+
+namespace videoprism {
+
+// Holds `emb_var` under the official name (TrainablePositionalEmbedding).
+class TrainablePositionalEmbeddingImpl : public torch::nn::Module {
+ public:
+  TrainablePositionalEmbeddingImpl(int64_t length, int64_t dim);
+  torch::Tensor emb_var;  // [length, D]
+};
+TORCH_MODULE(TrainablePositionalEmbedding);
+
+// [B, T, H, W, C] -> [B*T, (H/P)*(W/P), P*P*C], feature index (py*P + px)*C + c.
+torch::Tensor image_to_patch(const torch::Tensor& video, int64_t patch_size);
+
+struct EncoderOutputs {
+  torch::Tensor embeddings;        // [B, T*N, D]
+  torch::Tensor spatial_features;  // [B, T*N, D]
+};
+
+class FactorizedEncoderImpl : public torch::nn::Module {
+ public:
+  explicit FactorizedEncoderImpl(const EncoderConfig& config);
+  // video: [B, T, H, W, 3] in [0, 1] (H, W multiples of the patch size);
+  // frame_paddings: [B, T] (1 = padded frame) or undefined.
+  EncoderOutputs forward(const torch::Tensor& video, const torch::Tensor& frame_paddings = {});
+
+  // Encodes patches of shape [B*T, N, P*P*3] from a (T, H, W) video. patch_paddings
+  // [B*T, N] or undefined. Stage-2 training calls this with dropped tokens.
+  EncoderOutputs encode_with_patches(const torch::Tensor& patches, int64_t t, int64_t h, int64_t w,
+                                     const torch::Tensor& patch_paddings = {});
+
+  const EncoderConfig& config() const { return config_; }
+
+  FeedForward patch_projection{nullptr};
+  TrainablePositionalEmbedding spatial_pos_emb{nullptr}, temporal_pos_emb{nullptr};
+  VisionTransformer spatial_encoder{nullptr}, temporal_encoder{nullptr};
+  LayerNorm spatial_ln{nullptr}, temporal_ln{nullptr};
+
+ private:
+  EncoderConfig config_;
+};
+TORCH_MODULE(FactorizedEncoder);
+
+}  // namespace videoprism

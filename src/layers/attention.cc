@@ -1,0 +1,118 @@
+#include "layers/attention.h"
+
+#include <cmath>
+
+#include "layers/module_util.h"
+#include "ops/capped_softmax.h"
+#include "videoprism/error.h"
+
+namespace videoprism {
+
+torch::Tensor make_attention_mask(const torch::Tensor& paddings, bool causal, int64_t length,
+                                  const torch::Device& device) {
+  torch::Tensor mask;
+  if (paddings.defined()) {
+    // The reference multiplies paddings by -0.7*max and masks values below
+    // half of that: a position is masked when its padding exceeds 0.5.
+    torch::Tensor padded = paddings.to(torch::kFloat32) > 0.5;  // [B, S]
+    mask = padded.unsqueeze(1).unsqueeze(1);                    // [B, 1, 1, S]
+    if (causal) mask = torch::logical_or(mask, mask.transpose(2, 3));  // [B, 1, S, S]
+  }
+  if (causal) {
+    auto options = torch::TensorOptions().dtype(torch::kBool).device(device);
+    torch::Tensor later = torch::ones({length, length}, options).triu(1).view({1, 1, length, length});
+    mask = mask.defined() ? torch::logical_or(mask, later) : later;
+  }
+  return mask;
+}
+
+AttentionProjectionImpl::AttentionProjectionImpl(int64_t dim, int64_t num_heads, int64_t dim_per_head,
+                                                 bool is_output, int64_t stack)
+    : is_output_(is_output) {
+  w = register_parameter("w", empty_param(stacked_shape(stack, {dim, num_heads, dim_per_head})));
+  b = register_parameter("b", empty_param(stacked_shape(stack, is_output ? std::vector<int64_t>{dim}
+                                                                           : std::vector<int64_t>{num_heads, dim_per_head})));
+}
+
+torch::Tensor AttentionProjectionImpl::forward(const torch::Tensor& x, int64_t layer) {
+  torch::Tensor weight = cast_like(at_layer(w, layer), x);  // [D, N, H]
+  torch::Tensor bias = cast_like(at_layer(b, layer), x);
+  const int64_t d = weight.size(0), n = weight.size(1), h = weight.size(2);
+  if (is_output_) {
+    // [..., N, H] x [D, N*H]^T -> [..., D]
+    auto sizes = x.sizes().vec();
+    sizes.pop_back();
+    sizes.back() = d;
+    return torch::addmm(bias, x.reshape({-1, n * h}), weight.reshape({d, n * h}).t()).view(sizes);
+  }
+  auto sizes = x.sizes().vec();
+  sizes.back() = n;
+  sizes.push_back(h);
+  return torch::addmm(bias.reshape({n * h}), x.reshape({-1, d}), weight.reshape({d, n * h})).view(sizes);
+}
+
+PerDimScaleImpl::PerDimScaleImpl(int64_t dim, int64_t stack) {
+  per_dim_scale = register_parameter("per_dim_scale", empty_param(stacked_shape(stack, {dim})));
+}
+
+torch::Tensor PerDimScaleImpl::forward(const torch::Tensor& x, int64_t layer) {
+  const int64_t dim = x.size(-1);
+  const double r_softplus_0 = 1.442695041;
+  torch::Tensor scale = torch::softplus(cast_like(at_layer(per_dim_scale, layer), x)) *
+                        static_cast<float>(r_softplus_0 / std::sqrt(static_cast<double>(dim)));
+  return x * scale;
+}
+
+DotProductAttentionImpl::DotProductAttentionImpl(const DotProductAttentionOptions& options) : options_(options) {
+  check(options.hidden_dim % options.num_heads == 0, "DotProductAttention: hidden_dim ", options.hidden_dim,
+        " is not divisible by num_heads ", options.num_heads);
+  dim_per_head_ = options.hidden_dim / options.num_heads;
+  const int64_t d = options.input_dim, n = options.num_heads, h = dim_per_head_, l = options.stack;
+  query = register_module("query", AttentionProjection(d, n, h, false, l));
+  key = register_module("key", AttentionProjection(d, n, h, false, l));
+  value = register_module("value", AttentionProjection(d, n, h, false, l));
+  post = register_module("post", AttentionProjection(d, n, h, true, l));
+  if (options.per_dim_scale) per_dim_scale = register_module("per_dim_scale", PerDimScale(h, l));
+}
+
+torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v,
+                                              const torch::Tensor& mask, int64_t layer) {
+  if (per_dim_scale) {
+    q = per_dim_scale->forward(q, layer);
+  } else {
+    q = q * static_cast<float>(std::pow(static_cast<double>(dim_per_head_), -0.5));
+  }
+  // [B, N, T, H] x [B, N, H, S] -> [B, N, T, S]
+  torch::Tensor logits = torch::matmul(q.permute({0, 2, 1, 3}), k.permute({0, 2, 3, 1}));
+  torch::Tensor probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
+  logits = torch::Tensor();
+  // [B, N, T, S] x [B, N, S, H] -> [B, N, T, H] -> [B, T, N, H]
+  torch::Tensor encoded = torch::matmul(probs, v.permute({0, 2, 1, 3})).permute({0, 2, 1, 3});
+  return encoded;
+}
+
+torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
+                                               const torch::Tensor& mask, int64_t layer) {
+  torch::Tensor q = query->forward(query_in, layer);     // [B, T, N, H]
+  torch::Tensor k = key->forward(key_value_in, layer);   // [B, S, N, H]
+  torch::Tensor v = value->forward(key_value_in, layer); // [B, S, N, H]
+  return post->forward(attend(q, k, v, mask, layer), layer);
+}
+
+torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
+                                                      int64_t layer) {
+  const int64_t d = options_.input_dim, n = options_.num_heads, h = dim_per_head_;
+  // One [B*T, D] x [D, 3*N*H] matmul instead of three.
+  torch::Tensor w = torch::cat({at_layer(query->w, layer).reshape({d, n * h}),
+                                at_layer(key->w, layer).reshape({d, n * h}),
+                                at_layer(value->w, layer).reshape({d, n * h})},
+                               1);
+  torch::Tensor b = torch::cat({at_layer(query->b, layer).reshape({n * h}), at_layer(key->b, layer).reshape({n * h}),
+                                at_layer(value->b, layer).reshape({n * h})});
+  torch::Tensor qkv = torch::addmm(cast_like(b, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
+  qkv = qkv.view({x.size(0), x.size(1), 3, n, h});
+  torch::Tensor encoded = attend(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), mask, layer);
+  return post->forward(encoded, layer);
+}
+
+}  // namespace videoprism

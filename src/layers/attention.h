@@ -1,0 +1,73 @@
+// Multi-head dot-product attention as in the official layers.py:
+// AttentionProjection (`w` [D,N,H], `b`), PerDimScale and DotProductAttention.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace videoprism {
+
+// Bool attention mask (true = masked) broadcastable to [B, 1, T, S], built the
+// way compute_attention_masks_for_fprop does: padded keys are masked; with
+// causal masking, keys after the query and every position of a padded query
+// row are masked too. paddings: [B, S] float (1 = padding) or undefined.
+// Returns an undefined tensor when nothing can be masked.
+torch::Tensor make_attention_mask(const torch::Tensor& paddings, bool causal, int64_t length,
+                                  const torch::Device& device);
+
+// einsum('...D,DNH->...NH') projection (or its transpose for the output).
+class AttentionProjectionImpl : public torch::nn::Module {
+ public:
+  AttentionProjectionImpl(int64_t dim, int64_t num_heads, int64_t dim_per_head, bool is_output, int64_t stack);
+  // input: [..., D] -> [..., N, H]; output projection: [..., N, H] -> [..., D].
+  torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);
+
+  torch::Tensor w;  // [L?, D, N, H]
+  torch::Tensor b;  // [L?, N, H], or [L?, D] for the output projection
+
+ private:
+  bool is_output_;
+};
+TORCH_MODULE(AttentionProjection);
+
+// q * (1.442695041 / sqrt(H)) * softplus(per_dim_scale); the stored value is
+// zero-initialized so softplus(0) * 1.4427 = 1 gives plain 1/sqrt(H) scaling.
+class PerDimScaleImpl : public torch::nn::Module {
+ public:
+  PerDimScaleImpl(int64_t dim, int64_t stack);
+  torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);  // [..., H]
+  torch::Tensor per_dim_scale;  // [L?, H]
+};
+TORCH_MODULE(PerDimScale);
+
+struct DotProductAttentionOptions {
+  int64_t input_dim = 0;   // D of the query / key / value inputs
+  int64_t hidden_dim = 0;  // N * H
+  int64_t num_heads = 1;
+  double atten_logit_cap = 0.0;  // 0: no cap
+  bool per_dim_scale = false;    // learned per-dim query scale (pooler) vs H^-0.5
+  int64_t stack = 0;             // layers stacked in each parameter (0: none)
+};
+
+class DotProductAttentionImpl : public torch::nn::Module {
+ public:
+  explicit DotProductAttentionImpl(const DotProductAttentionOptions& options);
+  // query_in: [B, T, D], key_value_in: [B, S, D], mask: see make_attention_mask.
+  // Returns [B, T, D].
+  torch::Tensor forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
+                        const torch::Tensor& mask, int64_t layer = -1);
+  // Self-attention with one fused QKV matmul. x: [B, T, D] -> [B, T, D].
+  torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1);
+
+  AttentionProjection query{nullptr}, key{nullptr}, value{nullptr}, post{nullptr};
+  PerDimScale per_dim_scale{nullptr};
+
+ private:
+  // q, k, v: [B, T|S, N, H]; q not yet scaled. Returns [B, T, N*H].
+  torch::Tensor attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
+                       int64_t layer);
+  DotProductAttentionOptions options_;
+  int64_t dim_per_head_;
+};
+TORCH_MODULE(DotProductAttention);
+
+}  // namespace videoprism

@@ -1,0 +1,69 @@
+#include "layers/feed_forward.h"
+
+#include "layers/module_util.h"
+
+namespace videoprism {
+
+torch::Tensor apply_activation(const torch::Tensor& x, Activation activation) {
+  switch (activation) {
+    case Activation::kIdentity: return x;
+    case Activation::kRelu: return torch::relu(x);
+    case Activation::kGeluExact: return torch::gelu(x);  // erf form, as jax.nn.gelu(approximate=False)
+  }
+  return x;
+}
+
+DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
+  kernel = register_parameter("kernel", empty_param(stacked_shape(stack, {in_dim, out_dim})));
+  bias = register_parameter("bias", empty_param(stacked_shape(stack, {out_dim})));
+}
+
+torch::Tensor DenseImpl::forward(const torch::Tensor& x, int64_t layer) {
+  torch::Tensor k = cast_like(at_layer(kernel, layer), x);
+  torch::Tensor b = cast_like(at_layer(bias, layer), x);
+  auto sizes = x.sizes().vec();
+  sizes.back() = k.size(1);
+  return torch::addmm(b, x.reshape({-1, k.size(0)}), k).view(sizes);
+}
+
+FeedForwardImpl::FeedForwardImpl(int64_t in_dim, int64_t out_dim, Activation activation, int64_t stack)
+    : activation_(activation) {
+  linear = register_module("linear", Dense(in_dim, out_dim, stack));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, int64_t layer) {
+  return apply_activation(linear->forward(x, layer), activation_);
+}
+
+TransformerFeedForwardImpl::TransformerFeedForwardImpl(int64_t dim, int64_t hidden_dim, Activation activation,
+                                                       NormPolicy policy, int64_t stack)
+    : activation_(activation), policy_(policy) {
+  if (policy == NormPolicy::kPrimerHybrid) {
+    pre_layer_norm = register_module("pre_layer_norm", LayerNorm(dim, stack));
+    post_layer_norm = register_module("post_layer_norm", LayerNorm(dim, stack));
+  } else {
+    layer_norm = register_module("layer_norm", LayerNorm(dim, stack));
+  }
+  ffn_layer1 = register_module("ffn_layer1", FeedForward(dim, hidden_dim, activation, stack));
+  ffn_layer2 = register_module("ffn_layer2", FeedForward(hidden_dim, dim, Activation::kIdentity, stack));
+}
+
+torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const torch::Tensor& paddings,
+                                                  int64_t layer) {
+  torch::Tensor h = x;
+  if (policy_ == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
+  if (policy_ == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  torch::Tensor keep;  // [B, T, 1]: 1 - paddings
+  if (paddings.defined()) keep = (1.0 - paddings.to(x.scalar_type())).unsqueeze(-1);
+  torch::Tensor activations = ffn_layer1->forward(h, layer);  // [B, T, F]
+  if (keep.defined()) activations = activations * keep;
+  torch::Tensor out = ffn_layer2->forward(activations, layer);  // [B, T, D]
+  if (keep.defined()) out = out * keep;
+  if (policy_ == NormPolicy::kPrimerHybrid) out = post_layer_norm->forward(out, layer);
+  if (policy_ == NormPolicy::kPost) out = layer_norm->forward(out, layer);
+  out = x + out;
+  if (policy_ == NormPolicy::kPostSkip) out = layer_norm->forward(out, layer);
+  return out;
+}
+
+}  // namespace videoprism

@@ -1,0 +1,172 @@
+#include "videoprism/model.h"
+
+#include <cmath>
+
+#include "encoders/factorized_encoder.h"
+#include "models/video_classifier.h"
+#include "models/video_clip.h"
+#include "videoprism/error.h"
+
+namespace videoprism {
+
+torch::ScalarType parse_dtype(const std::string& name) {
+  if (name == "f32" || name == "float32" || name == "fp32") return torch::kFloat32;
+  if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
+  fail("--dtype: expected f32 or bf16, got '", name, "'");
+}
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name.rfind("cuda", 0) == 0) {
+    try {
+      return torch::Device(name);
+    } catch (const c10::Error&) {
+    }
+  }
+  fail("--device: expected cpu or cuda[:N], got '", name, "'");
+}
+
+void apply_run_options(const RunOptions& options) {
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+  if (options.device.is_cuda()) {
+    check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");
+  }
+  check(options.dtype == torch::kFloat32 || options.dtype == torch::kBFloat16,
+        "dtype: expected float32 or bfloat16, got ", options.dtype);
+}
+
+Model::Model(const ModelConfig& config) : config_(config) {
+  config_.validate();
+  switch (config_.kind) {
+    case ModelKind::kEncoder:
+      module_ = std::make_shared<FactorizedEncoderImpl>(config_.encoder);
+      break;
+    case ModelKind::kVideoClip:
+      module_ = std::make_shared<FactorizedVideoCLIPImpl>(config_);
+      break;
+    case ModelKind::kVideoClassifier:
+      module_ = std::make_shared<FactorizedVideoClassifierImpl>(config_);
+      break;
+  }
+  module_->eval();
+}
+
+int64_t Model::num_params() const {
+  int64_t n = 0;
+  for (const auto& p : module_->parameters()) n += p.numel();
+  return n;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> Model::named_arrays() const {
+  std::vector<std::pair<std::string, torch::Tensor>> arrays;
+  for (const auto& item : module_->named_parameters()) {
+    std::string key = "params/" + item.key();
+    for (char& c : key) c = c == '.' ? '/' : c;
+    arrays.emplace_back(key, item.value());
+  }
+  return arrays;
+}
+
+void Model::to(const torch::Device& device) { module_->to(device); }
+
+void Model::init_random(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (auto& [key, p] : named_arrays()) {
+    const std::string leaf = key.substr(key.rfind('/') + 1);
+    const std::string parent = key.substr(0, key.rfind('/'));
+    const auto& s = p.sizes();
+    if (leaf == "bias" || leaf == "b" || leaf == "scale" || leaf == "per_dim_scale") {
+      p.zero_();  // LN scale is an offset from 1; softplus(0)*1.4427 = 1
+    } else if (leaf == "emb_var" || leaf == "cls_emb" || leaf == "pooling_attention_query") {
+      p.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(s.back())));
+    } else if (leaf == "w") {
+      // [L?, D, N, H]: fan-in D for q/k/v; N*H for the output projection.
+      const bool output = parent.size() >= 4 && parent.compare(parent.size() - 4, 4, "post") == 0;
+      const int64_t d = s[s.size() - 3], nh = s[s.size() - 2] * s[s.size() - 1];
+      p.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(output ? nh : d)));
+    } else if (leaf == "kernel") {
+      p.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(s[s.size() - 2])));
+    } else {
+      fail("init_random: no rule for parameter ", key);
+    }
+  }
+}
+
+TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings,
+                              const RunOptions& options) {
+  TensorMap out;
+  switch (config_.kind) {
+    case ModelKind::kEncoder: {
+      auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(module_);
+      EncoderOutputs r = encoder->forward(video, frame_paddings);
+      out["embeddings"] = r.embeddings;
+      out["spatial_features"] = r.spatial_features;
+      break;
+    }
+    case ModelKind::kVideoClip: {
+      auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
+      VideoClipOutputs r = clip->encode_video(video, frame_paddings, options.frame_embeddings);
+      out["video_embeddings"] = r.video_embeddings;
+      out["video_embeddings_unnormalized"] = r.video_embeddings_unnormalized;
+      out["spatial_features"] = r.spatial_features;
+      out["spatiotemporal_features"] = r.spatiotemporal_features;
+      if (r.frame_embeddings.defined()) out["frame_embeddings"] = r.frame_embeddings;
+      break;
+    }
+    case ModelKind::kVideoClassifier: {
+      auto classifier = std::dynamic_pointer_cast<FactorizedVideoClassifierImpl>(module_);
+      ClassifierOutputs r = classifier->forward(video, frame_paddings);
+      out["logits"] = r.logits;
+      out["spatial_features"] = r.spatial_features;
+      out["spatiotemporal_features"] = r.spatiotemporal_features;
+      out["global_embeddings"] = r.global_embeddings;
+      break;
+    }
+  }
+  return out;
+}
+
+TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
+  check(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
+        " model has no text tower");
+  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
+  TextOutputs r = clip->encode_text(ids, paddings);
+  return {{"text_embeddings", r.text_embeddings}, {"text_embeddings_unnormalized", r.text_embeddings_unnormalized}};
+}
+
+TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
+  apply_run_options(options);
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, value] : inputs) {
+    check(name == "inputs" || name == "frame_paddings" || name == "text_token_ids" || name == "text_paddings",
+          "inputs: unknown array '", name, "'; expected inputs, frame_paddings, text_token_ids, text_paddings");
+  }
+  auto get = [&](const char* name) {
+    auto it = inputs.find(name);
+    return it == inputs.end() ? torch::Tensor() : it->second;
+  };
+  torch::Tensor video = get("inputs"), frame_paddings = get("frame_paddings");
+  torch::Tensor ids = get("text_token_ids"), text_paddings = get("text_paddings");
+  check(video.defined() || ids.defined(), "inputs: expected an array 'inputs' [B,T,H,W,3]",
+        config_.kind == ModelKind::kVideoClip ? " and/or 'text_token_ids'" : "");
+  check(!(ids.defined() ^ text_paddings.defined()), "inputs: 'text_token_ids' and 'text_paddings' come together");
+  if (frame_paddings.defined()) check(video.defined(), "inputs: 'frame_paddings' without 'inputs'");
+
+  TensorMap out;
+  if (video.defined()) {
+    check(video.is_floating_point(), "inputs: expected a float video, got ", video.scalar_type());
+    check(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
+    torch::Tensor v = video.to(options.device, options.dtype);
+    torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
+    out = encode_video(v, fp, options);
+  }
+  if (ids.defined()) {
+    TensorMap text = encode_text(ids.to(options.device), text_paddings.to(options.device, options.dtype), options);
+    out.insert(text.begin(), text.end());
+  }
+  for (auto& [name, value] : out) value = value.to(torch::kCPU, torch::kFloat32).contiguous();
+  return out;
+}
+
+}  // namespace videoprism

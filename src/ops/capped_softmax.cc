@@ -1,0 +1,133 @@
+#include "ops/capped_softmax.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "videoprism/error.h"
+
+namespace videoprism::ops {
+
+namespace {
+
+// exp(x) for x <= 0 (the softmax only needs that range after max subtraction),
+// by Cody-Waite reduction x = k ln2 + r and a degree-6 polynomial for e^r.
+// Relative error below 2e-7; written branch-free so the loop vectorizes.
+inline float fast_exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float kLog2e = 1.44269504088896341f;
+  const float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  float k = std::nearbyint(x * kLog2e);
+  float r = x - k * kLn2Hi;
+  r = r - k * kLn2Lo;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return p * scale;
+}
+
+// cap * tanh(x / cap) = cap * sign(x) * (1 - 2 / (exp(2|x|/cap) + 1)).
+inline float soft_cap(float x, float cap, float inv_cap) {
+  float a = std::fabs(x) * (2.0f * inv_cap);
+  float e = 1.0f / fast_exp_nonpositive(-a);  // exp(a), a >= 0
+  float t = 1.0f - 2.0f / (e + 1.0f);
+  return std::copysign(cap * t, x);
+}
+
+inline float to_float(float v) { return v; }
+inline float to_float(c10::BFloat16 v) { return static_cast<float>(v); }
+inline void store(float* dst, float v) { *dst = v; }
+inline void store(c10::BFloat16* dst, float v) { *dst = c10::BFloat16(v); }
+
+// One row of S logits -> probabilities. `row_mask` may be null (nothing masked).
+template <typename T>
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap, float* scratch) {
+  const bool capped = cap > 0.0f;
+  const float inv_cap = capped ? 1.0f / cap : 0.0f;
+  float max_value = kMaskValue;
+  if (capped) {
+    for (int64_t j = 0; j < s; ++j) scratch[j] = soft_cap(to_float(in[j]), cap, inv_cap);
+  } else {
+    for (int64_t j = 0; j < s; ++j) scratch[j] = to_float(in[j]);
+  }
+  if (row_mask != nullptr) {
+    for (int64_t j = 0; j < s; ++j) scratch[j] = row_mask[j] ? kMaskValue : scratch[j];
+  }
+  for (int64_t j = 0; j < s; ++j) max_value = scratch[j] > max_value ? scratch[j] : max_value;
+  float sum = 0.0f;
+  for (int64_t j = 0; j < s; ++j) {
+    scratch[j] = fast_exp_nonpositive(scratch[j] - max_value);
+    sum += scratch[j];
+  }
+  const float inv_sum = 1.0f / sum;
+  for (int64_t j = 0; j < s; ++j) store(out + j, scratch[j] * inv_sum);
+}
+
+template <typename T>
+void run_fused(const torch::Tensor& logits, const torch::Tensor& mask, torch::Tensor& probs, float cap) {
+  const int64_t b = logits.size(0), n = logits.size(1), t = logits.size(2), s = logits.size(3);
+  const T* in = logits.data_ptr<T>();
+  T* out = probs.data_ptr<T>();
+  const bool* mask_data = mask.defined() ? mask.data_ptr<bool>() : nullptr;
+  const int64_t mask_b = mask.defined() ? mask.size(0) : 0;
+  const int64_t mask_t = mask.defined() ? mask.size(2) : 0;
+  const int64_t rows = b * n * t;
+  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(s);
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t bi = row / (n * t), ti = row % t;
+      const bool* row_mask = nullptr;
+      if (mask_data != nullptr) {
+        row_mask = mask_data + ((mask_b == 1 ? 0 : bi) * mask_t + (mask_t == 1 ? 0 : ti)) * s;
+      }
+      softmax_row<T>(in + row * s, out + row * s, row_mask, s, cap, scratch.data());
+    }
+  });
+}
+
+}  // namespace
+
+torch::Tensor capped_masked_softmax_reference(const torch::Tensor& logits, const torch::Tensor& mask,
+                                              double cap) {
+  torch::Tensor x = logits;
+  if (cap > 0) x = cap * torch::tanh(x / cap);
+  x = x.to(torch::kFloat32);
+  if (mask.defined()) x = x.masked_fill(mask, kMaskValue);
+  return torch::softmax(x, -1).to(logits.scalar_type());
+}
+
+torch::Tensor capped_masked_softmax(const torch::Tensor& logits, const torch::Tensor& mask, double cap) {
+  check(logits.dim() == 4, "capped_masked_softmax: expected logits [B,N,T,S], got ", shape_str(logits.sizes()));
+  const bool fusable = logits.device().is_cpu() &&
+                       (logits.scalar_type() == torch::kFloat32 || logits.scalar_type() == torch::kBFloat16) &&
+                       !(torch::GradMode::is_enabled() && logits.requires_grad());
+  if (!fusable) return capped_masked_softmax_reference(logits, mask, cap);
+  torch::Tensor mask4;
+  if (mask.defined()) {
+    check(mask.dim() == 4 && mask.size(1) == 1 && mask.size(3) == logits.size(3) &&
+              (mask.size(0) == 1 || mask.size(0) == logits.size(0)) &&
+              (mask.size(2) == 1 || mask.size(2) == logits.size(2)),
+          "capped_masked_softmax: mask ", shape_str(mask.sizes()), " does not broadcast to logits ",
+          shape_str(logits.sizes()));
+    mask4 = mask.to(torch::kBool).contiguous();
+  }
+  torch::Tensor input = logits.contiguous();
+  torch::Tensor probs = torch::empty_like(input);
+  if (input.scalar_type() == torch::kFloat32) {
+    run_fused<float>(input, mask4, probs, static_cast<float>(cap));
+  } else {
+    run_fused<c10::BFloat16>(input, mask4, probs, static_cast<float>(cap));
+  }
+  return probs;
+}
+
+}  // namespace videoprism::ops
