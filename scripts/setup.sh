@@ -13,6 +13,7 @@ PKGS=(
   libfaiss-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist gnuplot-nox
+  ffmpeg ccache
 )
 
 missing=()

@@ -80,3 +80,10 @@ const std::vector<Preset>& presets();
 const Preset& find_preset(const std::string& name);
 
 }  // namespace videoprism
+
+namespace videoprism {
+// Multiply-add FLOPs (2 per MAC) of one forward pass of the video encoder on a
+// T x H x W clip: patch projection, both transformer stacks (projections, FFN,
+// QK^T and PV). VideoPrism-B at 16x288x288 is 0.973 TFLOP.
+double encoder_flops_per_clip(const EncoderConfig& config, int64_t t, int64_t h, int64_t w);
+}  // namespace videoprism

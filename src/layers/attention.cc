@@ -77,42 +77,46 @@ DotProductAttentionImpl::DotProductAttentionImpl(const DotProductAttentionOption
 
 torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v,
                                               const torch::Tensor& mask, int64_t layer) {
+  // q, k, v: [B, N, T|S, H] (head-major, so the batched matmuls see
+  // contiguous matrices). Returns [B, T, N*H].
   if (per_dim_scale) {
     q = per_dim_scale->forward(q, layer);
   } else {
     q = q * static_cast<float>(std::pow(static_cast<double>(dim_per_head_), -0.5));
   }
-  // [B, N, T, H] x [B, N, H, S] -> [B, N, T, S]
-  torch::Tensor logits = torch::matmul(q.permute({0, 2, 1, 3}), k.permute({0, 2, 3, 1}));
+  torch::Tensor logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
   torch::Tensor probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
   logits = torch::Tensor();
-  // [B, N, T, S] x [B, N, S, H] -> [B, N, T, H] -> [B, T, N, H]
-  torch::Tensor encoded = torch::matmul(probs, v.permute({0, 2, 1, 3})).permute({0, 2, 1, 3});
-  return encoded;
+  torch::Tensor encoded = torch::matmul(probs, v);  // [B, N, T, H]
+  return encoded.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(2), -1});
 }
 
 torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
                                                const torch::Tensor& mask, int64_t layer) {
-  torch::Tensor q = query->forward(query_in, layer);     // [B, T, N, H]
-  torch::Tensor k = key->forward(key_value_in, layer);   // [B, S, N, H]
-  torch::Tensor v = value->forward(key_value_in, layer); // [B, S, N, H]
-  return post->forward(attend(q, k, v, mask, layer), layer);
+  torch::Tensor q = query->forward(query_in, layer).permute({0, 2, 1, 3});      // [B, N, T, H]
+  torch::Tensor k = key->forward(key_value_in, layer).permute({0, 2, 1, 3});    // [B, N, S, H]
+  torch::Tensor v = value->forward(key_value_in, layer).permute({0, 2, 1, 3});  // [B, N, S, H]
+  torch::Tensor encoded = attend(q, k.contiguous(), v.contiguous(), mask, layer);  // [B, T, N*H]
+  return post->forward(encoded.view({encoded.size(0), encoded.size(1), options_.num_heads, dim_per_head_}), layer);
 }
 
 torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
                                                       int64_t layer) {
   const int64_t d = options_.input_dim, n = options_.num_heads, h = dim_per_head_;
+  const int64_t b = x.size(0), t = x.size(1);
   // One [B*T, D] x [D, 3*N*H] matmul instead of three.
   torch::Tensor w = torch::cat({at_layer(query->w, layer).reshape({d, n * h}),
                                 at_layer(key->w, layer).reshape({d, n * h}),
                                 at_layer(value->w, layer).reshape({d, n * h})},
                                1);
-  torch::Tensor b = torch::cat({at_layer(query->b, layer).reshape({n * h}), at_layer(key->b, layer).reshape({n * h}),
-                                at_layer(value->b, layer).reshape({n * h})});
-  torch::Tensor qkv = torch::addmm(cast_like(b, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
-  qkv = qkv.view({x.size(0), x.size(1), 3, n, h});
-  torch::Tensor encoded = attend(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), mask, layer);
-  return post->forward(encoded, layer);
+  torch::Tensor bias = torch::cat({at_layer(query->b, layer).reshape({n * h}),
+                                   at_layer(key->b, layer).reshape({n * h}),
+                                   at_layer(value->b, layer).reshape({n * h})});
+  torch::Tensor qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
+  // [B, T, 3, N, H] -> [3, B, N, T, H] in one copy.
+  qkv = qkv.view({b, t, 3, n, h}).permute({2, 0, 3, 1, 4}).contiguous();
+  torch::Tensor encoded = attend(qkv[0], qkv[1], qkv[2], mask, layer);  // [B, T, N*H]
+  return post->forward(encoded.view({b, t, n, h}), layer);
 }
 
 }  // namespace videoprism

@@ -62,7 +62,7 @@ class DotProductAttentionImpl : public torch::nn::Module {
   PerDimScale per_dim_scale{nullptr};
 
  private:
-  // q, k, v: [B, T|S, N, H]; q not yet scaled. Returns [B, T, N*H].
+  // q, k, v: [B, N, T|S, H]; q not yet scaled. Returns [B, T, N*H].
   torch::Tensor attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
                        int64_t layer);
   DotProductAttentionOptions options_;

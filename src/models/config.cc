@@ -298,3 +298,18 @@ const Preset& find_preset(const std::string& name) {
 }
 
 }  // namespace videoprism
+
+namespace videoprism {
+
+double encoder_flops_per_clip(const EncoderConfig& c, int64_t t, int64_t h, int64_t w) {
+  const double d = c.model_dim, f = c.mlp_dim, p = c.patch_size;
+  const double n = static_cast<double>(h / c.patch_size) * static_cast<double>(w / c.patch_size);
+  const double tokens = n * static_cast<double>(t);
+  const double dense = 2.0 * tokens * (4.0 * d * d + 2.0 * d * f);  // q,k,v,post + FFN, per layer
+  const double spatial_attention = 4.0 * static_cast<double>(t) * n * n * d;
+  const double temporal_attention = 4.0 * n * static_cast<double>(t) * static_cast<double>(t) * d;
+  return 2.0 * tokens * p * p * 3.0 * d + c.num_spatial_layers * (dense + spatial_attention) +
+         c.num_temporal_layers * (dense + temporal_attention);
+}
+
+}  // namespace videoprism

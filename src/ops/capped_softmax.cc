@@ -34,12 +34,34 @@ inline float fast_exp_nonpositive(float x) {
   return p * scale;
 }
 
-// cap * tanh(x / cap) = cap * sign(x) * (1 - 2 / (exp(2|x|/cap) + 1)).
+// e^x - 1 for x <= 0 with the same reduction, written as
+// 2^k (e^r - 1) + (2^k - 1) so there is no cancellation near 0.
+inline float fast_expm1_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float kLog2e = 1.44269504088896341f;
+  const float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  float k = std::nearbyint(x * kLog2e);
+  float r = x - k * kLn2Hi;
+  r = r - k * kLn2Lo;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float em1_r = p * r * r + r;  // e^r - 1
+  int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return em1_r * scale + (scale - 1.0f);
+}
+
+// cap * tanh(x / cap), with tanh(y) = -m / (2 + m), m = e^(-2|y|) - 1:
+// a few ulp also near 0. Always float32, also for bf16 logits (the reference
+// caps in the activation dtype; float32 is the more accurate of the two).
 inline float soft_cap(float x, float cap, float inv_cap) {
-  float a = std::fabs(x) * (2.0f * inv_cap);
-  float e = 1.0f / fast_exp_nonpositive(-a);  // exp(a), a >= 0
-  float t = 1.0f - 2.0f / (e + 1.0f);
-  return std::copysign(cap * t, x);
+  const float m = fast_expm1_nonpositive(-2.0f * std::fabs(x * inv_cap));
+  return std::copysign(cap * (-m / (2.0f + m)), x);
 }
 
 inline float to_float(float v) { return v; }
@@ -98,9 +120,8 @@ void run_fused(const torch::Tensor& logits, const torch::Tensor& mask, torch::Te
 
 torch::Tensor capped_masked_softmax_reference(const torch::Tensor& logits, const torch::Tensor& mask,
                                               double cap) {
-  torch::Tensor x = logits;
+  torch::Tensor x = logits.to(torch::kFloat32);
   if (cap > 0) x = cap * torch::tanh(x / cap);
-  x = x.to(torch::kFloat32);
   if (mask.defined()) x = x.masked_fill(mask, kMaskValue);
   return torch::softmax(x, -1).to(logits.scalar_type());
 }
