@@ -52,15 +52,37 @@ EncoderOutputs FactorizedEncoderImpl::forward(const torch::Tensor& video, const 
 
 EncoderOutputs FactorizedEncoderImpl::encode_with_patches(const torch::Tensor& patches, int64_t t, int64_t h,
                                                           int64_t w, const torch::Tensor& patch_paddings) {
-  const int64_t d = config_.model_dim, p = config_.patch_size;
-  const int64_t bt = patches.size(0), n = patches.size(1);
-  check(bt % t == 0, "encode_with_patches: ", bt, " frames is not a multiple of T=", t);
-  const int64_t b = bt / t;
+  const int64_t p = config_.patch_size;
+  check(patches.size(0) % t == 0, "encode_with_patches: ", patches.size(0), " frames is not a multiple of T=", t);
   const auto& pos = config_.pos_emb_shape;
-
   torch::Tensor x = patch_projection->forward(patches);  // [B*T, N, D]
   torch::Tensor spatial = resize_emb_2d(spatial_pos_emb->emb_var, pos[1], pos[2], h / p, w / p);
   x = x + cast_like(spatial, x);
+  return encode_tokens(x, t, patch_paddings);
+}
+
+EncoderOutputs FactorizedEncoderImpl::encode_kept_patches(const torch::Tensor& patches,
+                                                          const torch::Tensor& keep_indices, int64_t t, int64_t h,
+                                                          int64_t w, const torch::Tensor& patch_paddings) {
+  const int64_t d = config_.model_dim, p = config_.patch_size;
+  const int64_t bt = patches.size(0), k = patches.size(1);
+  check(bt % t == 0, "encode_kept_patches: ", bt, " frames is not a multiple of T=", t);
+  const int64_t b = bt / t;
+  check(keep_indices.dim() == 2 && keep_indices.size(0) == b && keep_indices.size(1) == k,
+        "encode_kept_patches: keep_indices expected [", b, ",", k, "], got ", shape_str(keep_indices.sizes()));
+  const auto& pos = config_.pos_emb_shape;
+  torch::Tensor x = patch_projection->forward(patches);  // [B*T, K, D]
+  torch::Tensor spatial = resize_emb_2d(spatial_pos_emb->emb_var, pos[1], pos[2], h / p, w / p);  // [N, D]
+  torch::Tensor kept = spatial.index_select(0, keep_indices.reshape({-1}).to(torch::kLong)).view({b, 1, k, d});
+  kept = kept.expand({b, t, k, d}).reshape({bt, k, d});  // [B*T, K, D]
+  x = x + cast_like(kept, x);
+  return encode_tokens(x, t, patch_paddings);
+}
+
+EncoderOutputs FactorizedEncoderImpl::encode_tokens(torch::Tensor x, int64_t t, const torch::Tensor& patch_paddings) {
+  const int64_t d = config_.model_dim;
+  const int64_t bt = x.size(0), n = x.size(1);
+  const int64_t b = bt / t;
   x = spatial_encoder->forward(x, patch_paddings);  // [B*T, N, D]
   x = spatial_ln->forward(x);
   torch::Tensor spatial_features = x;

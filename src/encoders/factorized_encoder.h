@@ -41,6 +41,16 @@ class FactorizedEncoderImpl : public torch::nn::Module {
   EncoderOutputs encode_with_patches(const torch::Tensor& patches, int64_t t, int64_t h, int64_t w,
                                      const torch::Tensor& patch_paddings = {});
 
+  // Tube token dropping (stage-1 training): only the kept spatial positions of
+  // every frame. patches [B*T, K, P*P*3] hold, for frame t of clip b, the
+  // patches at grid positions keep_indices[b] ([B, K] int64, row-major over the
+  // (H/P) x (W/P) grid of a (T, H, W) video); the same positions in every frame
+  // of a clip. The spatial position embedding (resized to the full grid) is
+  // gathered at those positions. patch_paddings [B*T, K] or undefined.
+  // Output token index t*K + k.
+  EncoderOutputs encode_kept_patches(const torch::Tensor& patches, const torch::Tensor& keep_indices, int64_t t,
+                                     int64_t h, int64_t w, const torch::Tensor& patch_paddings = {});
+
   const EncoderConfig& config() const { return config_; }
 
   FeedForward patch_projection{nullptr};
@@ -49,6 +59,10 @@ class FactorizedEncoderImpl : public torch::nn::Module {
   LayerNorm spatial_ln{nullptr}, temporal_ln{nullptr};
 
  private:
+  // Spatial and temporal stacks on projected tokens x [B*T, N, D] (position
+  // embedding added).
+  EncoderOutputs encode_tokens(torch::Tensor x, int64_t t, const torch::Tensor& patch_paddings);
+
   EncoderConfig config_;
 };
 TORCH_MODULE(FactorizedEncoder);

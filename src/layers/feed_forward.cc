@@ -61,7 +61,7 @@ torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const 
   if (keep.defined()) out = out * keep;
   if (policy_ == NormPolicy::kPrimerHybrid) out = post_layer_norm->forward(out, layer);
   if (policy_ == NormPolicy::kPost) out = layer_norm->forward(out, layer);
-  out = x + out;
+  out = add_into(out, x);
   if (policy_ == NormPolicy::kPostSkip) out = layer_norm->forward(out, layer);
   return out;
 }

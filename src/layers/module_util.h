@@ -36,3 +36,14 @@ inline torch::Tensor empty_param(const std::vector<int64_t>& shape) {
 }
 
 }  // namespace videoprism
+
+namespace videoprism {
+
+// fresh + other, reusing `fresh`'s memory when autograd does not need it.
+// `fresh` must be a temporary the caller owns (e.g. a layer's output).
+inline torch::Tensor add_into(torch::Tensor fresh, const torch::Tensor& other) {
+  if (torch::GradMode::is_enabled() && (fresh.requires_grad() || other.requires_grad())) return fresh + other;
+  return fresh.add_(other);
+}
+
+}  // namespace videoprism

@@ -1,5 +1,7 @@
 #include "layers/transformer.h"
 
+#include "layers/module_util.h"
+
 namespace videoprism {
 
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {
@@ -31,7 +33,7 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& x, const torch::Tens
   torch::Tensor attended = self_attention->self_attention(h, mask, layer);
   if (policy == NormPolicy::kPrimerHybrid) attended = post_layer_norm->forward(attended, layer);
   if (policy == NormPolicy::kPost) attended = layer_norm->forward(attended, layer);
-  attended = attended + x;
+  attended = add_into(attended, x);
   if (policy == NormPolicy::kPostSkip) attended = layer_norm->forward(attended, layer);
   return ff_layer->forward(attended, paddings, layer);
 }

@@ -1,6 +1,9 @@
 #include "videoprism/model.h"
 
+#include <malloc.h>
+
 #include <cmath>
+#include <mutex>
 
 #include "encoders/factorized_encoder.h"
 #include "models/video_classifier.h"
@@ -27,6 +30,14 @@ torch::Device parse_device(const std::string& name) {
 }
 
 void apply_run_options(const RunOptions& options) {
+  // Activations are tens of MB each. glibc serves such blocks with mmap and
+  // returns them on free, so every layer would fault in and zero fresh pages;
+  // keeping them in the heap lets the next layer reuse them.
+  static std::once_flag malloc_tuned;
+  std::call_once(malloc_tuned, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  });
   if (options.threads > 0) torch::set_num_threads(options.threads);
   if (options.device.is_cuda()) {
     check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");

@@ -1,0 +1,82 @@
+// `videoprism frames`: decode and preprocess clip(s) as the model sees them,
+// write them as .npy, print a JSON summary.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "command.h"
+#include "videoprism/npz.h"
+#include "videoprism/video_reader.h"
+
+namespace {
+
+struct FramesArgs {
+  std::string video;
+  std::string out;
+  int frames = 16;
+  int size = 288;
+  std::string resize = "lanczos";
+  std::string crop = "none";
+  int windows = 1;
+  int threads = 0;
+};
+
+std::function<int()> setup_frames(CLI::App& sub) {
+      auto args = std::make_shared<FramesArgs>();
+      sub.add_option("video", args->video, "Video file (any format FFmpeg reads)")->required();
+      sub.add_option("--out", args->out, "Output .npy file")->required();
+      sub.add_option("--frames", args->frames, "Frames per clip (T)")->check(CLI::PositiveNumber);
+      sub.add_option("--size", args->size, "Output height and width (S)")->check(CLI::PositiveNumber);
+      sub.add_option("--resize", args->resize, "Resize filter")
+          ->check(CLI::IsMember({"lanczos", "bilinear", "area"}));
+      sub.add_option("--crop", args->crop, "none: stretch; center: short side + center crop; pad: letterbox")
+          ->check(CLI::IsMember({"none", "center", "pad"}));
+      sub.add_option("--windows", args->windows, "Clips over K equal consecutive segments")
+          ->check(CLI::PositiveNumber);
+      sub.add_option("--threads", args->threads, "Decoder threads (0 = FFmpeg's choice)");
+      return [args] {
+        videoprism::ClipOptions options;
+        options.num_frames = args->frames;
+        options.size = args->size;
+        options.filter = videoprism::parse_resize_filter(args->resize);
+        options.crop = videoprism::parse_crop_mode(args->crop);
+        options.windows = args->windows;
+        options.threads = args->threads;
+        const videoprism::VideoInfo info = videoprism::probe_video(args->video);
+        const auto clips = videoprism::read_clips(args->video, options);
+
+        std::vector<torch::Tensor> frames;
+        auto summary = nlohmann::json::array();
+        for (const auto& clip : clips) {
+          frames.push_back(clip.frames);
+          auto pads = clip.frame_paddings.contiguous();
+          summary.push_back({
+              {"start_s", clip.start_s},
+              {"end_s", clip.end_s},
+              {"frame_indices", clip.frame_indices},
+              {"frame_paddings",
+               std::vector<float>(pads.data_ptr<float>(), pads.data_ptr<float>() + pads.numel())},
+          });
+        }
+        // [T, S, S, 3] for one window, [K, T, S, S, 3] otherwise.
+        auto array = args->windows == 1 ? frames[0] : torch::stack(frames);
+        videoprism::save_npy(args->out, array);
+        nlohmann::json out = {
+            {"video",
+             {{"path", info.path}, {"num_frames", info.num_frames}, {"duration_s", info.duration_s},
+              {"fps", info.fps}, {"width", info.width}, {"height", info.height},
+              {"rotation", info.rotation}, {"codec", info.codec}}},
+            {"out", args->out},
+            {"shape", array.sizes().vec()},
+            {"clips", summary},
+        };
+        std::cout << out.dump() << "\n";
+        return 0;
+      };
+}
+
+}  // namespace
+
+VP_REGISTER_COMMAND("frames",
+                    "Decode and preprocess video clip(s) to .npy ([T,S,S,3] or [K,T,S,S,3] float32)",
+                    setup_frames);
