@@ -1,0 +1,65 @@
+// videoprism index: build or update a searchable video index (SQLite + FAISS).
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "videoprism/error.h"
+#include "videoprism/indexer.h"
+
+namespace videoprism::cli {
+namespace {
+
+struct IndexArgs {
+  IndexBuildOptions build;
+  std::string db, dir, list;
+  bool json = false;
+};
+
+int run_index(IndexArgs args) {
+  check(args.dir.empty() != args.list.empty(), "index: give a VIDEO_DIR or --list FILE");
+  std::vector<std::string> paths = args.dir.empty() ? read_path_list(args.list) : list_videos(args.dir);
+  IndexBuildReport report = build_index(args.db, paths, args.build, [](const std::string& path, const std::string& message) {
+    std::cerr << "videoprism: index: " << path << ": " << message << "\n";
+  });
+  nlohmann::json summary{{"db", args.db},         {"embedded", report.embedded}, {"skipped", report.skipped},
+                         {"removed", report.removed}, {"failed", report.failed},   {"files", report.files},
+                         {"vectors", report.vectors}, {"seconds", report.seconds}};
+  if (args.json)
+    std::cout << summary.dump() << "\n";
+  else
+    std::cout << "index " << args.db << ": " << report.embedded << " embedded, " << report.skipped << " unchanged, "
+              << report.removed << " removed, " << report.failed << " failed; " << report.files << " files, "
+              << report.vectors << " vectors\n";
+  return report.failed > 0 ? 1 : 0;
+}
+
+VP_REGISTER_COMMAND("index", "Build or update a searchable video index (SQLite + FAISS)", [](CLI::App& sub) {
+  auto args = std::make_shared<IndexArgs>();
+  IndexBuildOptions& b = args->build;
+  sub.add_option("--checkpoint", b.checkpoint, "Video-text weights (.npz)")->required();
+  sub.add_option("--model", b.preset, "Preset or config JSON (default: detected from the checkpoint)");
+  sub.add_option("--tokenizer", b.tokenizer, "SentencePiece model, recorded for text search");
+  sub.add_option("--db", args->db, "Index directory (created if missing)")->required();
+  auto* dir = sub.add_option("dir", args->dir, "Directory of videos (searched recursively)");
+  sub.add_option("--list", args->list, "File with one video path per line")->excludes(dir);
+  sub.add_option("--frames", b.frames, "Frames per clip")->capture_default_str();
+  sub.add_option("--size", b.size, "Frame size in pixels")->capture_default_str();
+  sub.add_option("--windows", b.windows, "Windows (time ranges) per video, one vector each")->capture_default_str();
+  sub.add_option("--batch", b.batch, "Clips per forward")->capture_default_str();
+  sub.add_option("--vector-index", b.vector_index, "flat (exact) | hnsw | ivf (large libraries)")
+      ->capture_default_str();
+  sub.add_option("--dtype", b.dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--device", b.device, "cpu or cuda")->capture_default_str();
+  sub.add_option("--threads", b.threads, "Intra-op threads (0: libtorch default)");
+  sub.add_flag("--json", args->json, "Print a JSON summary: embedded, skipped, removed, failed, files, vectors");
+  sub.footer(
+      "Example:\n  videoprism index --checkpoint flax_lvt_base_f16r288_repeated.npz --tokenizer c4_en.model \\\n"
+      "    --db ~/videos.vpdb --windows 4 ~/Videos\n"
+      "Re-running updates the index: unchanged files are skipped, changed ones re-embedded, deleted\n"
+      "ones removed. Each file commits on its own, so an interrupted build resumes where it stopped.");
+  return [args] { return run_index(*args); };
+});
+
+}  // namespace
+}  // namespace videoprism::cli

@@ -1,0 +1,65 @@
+// Building and searching a VideoIndex with a video-text model: which files to
+// (re-)embed, the model recorded in the index, text and video queries.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "videoprism/video_index.h"
+
+namespace videoprism {
+
+struct IndexBuildOptions {
+  std::string checkpoint;         // video-text .npz
+  std::string preset;             // optional preset/config name; empty: detect from the checkpoint
+  std::string tokenizer;          // SentencePiece model recorded for text search (may be empty)
+  int frames = 16, size = 288;    // clip shape
+  int windows = 1;                // K windows (time ranges) per video
+  int batch = 1;                  // clips per forward
+  std::string vector_index = "flat";  // flat | hnsw | ivf
+  std::string device = "cpu", dtype = "f32";
+  int threads = 0;
+  bool progress = true;           // draw a bar when stderr is a terminal
+};
+
+struct IndexBuildReport {
+  int64_t embedded = 0, skipped = 0, removed = 0, failed = 0;
+  int64_t files = 0, vectors = 0;  // in the index afterwards
+  double seconds = 0;
+};
+
+using FileErrorFn = std::function<void(const std::string& path, const std::string& message)>;
+
+// Adds new and changed files, removes rows of files that no longer exist, and
+// skips unchanged ones (same size and mtime). Each file commits on its own, so
+// an interrupted run resumes where it stopped. Throws when the index was built
+// with another checkpoint or clip shape. Test hook: VIDEOPRISM_TEST_ABORT_AFTER=N
+// makes the process _exit(137) after N committed files.
+IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::string>& paths,
+                             const IndexBuildOptions& options, const FileErrorFn& on_error);
+
+// Video files under a directory (recursive, by extension), sorted.
+std::vector<std::string> list_videos(const std::string& dir);
+// One path per non-empty line; relative paths are taken from the list's directory.
+std::vector<std::string> read_path_list(const std::string& list_file);
+
+// Identifies a checkpoint's contents: size, config and the sum of its first array.
+std::string checkpoint_fingerprint(const std::string& checkpoint);
+
+struct SearchOptions {
+  int k = 10;
+  std::string checkpoint;  // optional; must be the index's model
+  std::string tokenizer;   // optional override when the index recorded none
+  std::string device = "cpu", dtype = "f32";
+  int threads = 0;
+};
+
+// Text-to-video: the query through the index's text tower.
+std::vector<SearchHit> search_text(const std::string& db_dir, const std::string& query, const SearchOptions& options);
+// Video-to-video: the video's global embedding (one clip, the index's shape).
+std::vector<SearchHit> search_like(const std::string& db_dir, const std::string& video, const SearchOptions& options);
+
+}  // namespace videoprism

@@ -1,0 +1,280 @@
+// build_index / search_*: the model-facing half of the video index. The index
+// records its model (checkpoint path + fingerprint, config, tokenizer, clip
+// shape) in `meta`; later runs and searches must use the same one.
+#include "videoprism/indexer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "videoprism/embedder.h"
+#include "videoprism/error.h"
+#include "videoprism/model.h"
+#include "videoprism/npz.h"
+#include "videoprism/progress.h"
+#include "videoprism/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace videoprism {
+namespace {
+
+std::string absolute_path(const std::string& path) {
+  return fs::weakly_canonical(fs::absolute(path)).string();
+}
+
+// (size, mtime in ns) or nullopt when the file is gone.
+std::optional<std::pair<int64_t, int64_t>> stat_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return std::make_pair(static_cast<int64_t>(st.st_size),
+                        static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec);
+}
+
+ModelConfig config_for(const std::string& checkpoint, const std::string& preset) {
+  if (preset.empty()) return detect_config(checkpoint);
+  if (fs::exists(preset)) return load_config_file(preset);
+  return find_preset(preset).config;
+}
+
+RunOptions run_options(const std::string& device, const std::string& dtype, int threads) {
+  RunOptions run;
+  run.device = parse_device(device);
+  run.dtype = parse_dtype(dtype);
+  run.threads = threads;
+  run.frame_embeddings = false;
+  apply_run_options(run);
+  return run;
+}
+
+// The model recorded in the index, loaded; checks a given checkpoint matches.
+Model load_index_model(const VideoIndex& index, const std::string& given_checkpoint) {
+  auto meta = index.all_meta();
+  check(meta.count("checkpoint") && meta.count("checkpoint_fingerprint"), "search: '", index.dir(),
+        "' is not a built index (no model recorded); run `videoprism index` first");
+  const std::string recorded = meta["checkpoint"];
+  std::string checkpoint = recorded;
+  if (!given_checkpoint.empty()) {
+    const std::string fp = checkpoint_fingerprint(given_checkpoint);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index '", index.dir(), "' was built with '", recorded,
+          "'; '", given_checkpoint, "' is a different model (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "). Re-index with that model or search without --checkpoint");
+    checkpoint = given_checkpoint;
+  } else {
+    check(fs::exists(recorded), "search: the index's checkpoint '", recorded, "' is missing; pass --checkpoint");
+    const std::string fp = checkpoint_fingerprint(recorded);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index's checkpoint '", recorded,
+          "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "); re-index");
+  }
+  ModelConfig config = config_from_json(nlohmann::json::parse(meta["model_config"]));
+  return Model::load(checkpoint, &config);
+}
+
+}  // namespace
+
+std::string checkpoint_fingerprint(const std::string& checkpoint) {
+  auto st = stat_file(checkpoint);
+  check(st.has_value(), "checkpoint '", checkpoint, "' not found");
+  NpzReader reader(checkpoint);
+  auto keys = reader.keys();
+  check(!keys.empty(), "checkpoint '", checkpoint, "' holds no arrays");
+  double sum = reader.read(keys.front()).to(torch::kFloat64).sum().item<double>();
+  double sum_last = reader.read(keys.back()).to(torch::kFloat64).sum().item<double>();
+  std::string shapes;
+  for (const auto& key : keys) shapes += key + shape_str(reader.info(key).shape) + ";";
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), "%lld-%zx-%.9g-%.9g", static_cast<long long>(st->first),
+                std::hash<std::string>{}(shapes), sum, sum_last);
+  return buf;
+}
+
+std::vector<std::string> list_videos(const std::string& dir) {
+  check(fs::is_directory(dir), "index: '", dir, "' is not a directory");
+  static const std::set<std::string> exts = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".nut",
+                                             ".mpg", ".mpeg", ".wmv", ".flv", ".gif", ".ts", ".3gp"};
+  std::vector<std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied)) {
+    if (!entry.is_regular_file()) continue;
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (exts.count(ext)) out.push_back(absolute_path(entry.path().string()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> read_path_list(const std::string& list_file) {
+  std::ifstream in(list_file);
+  check(in.good(), "index: cannot read the list '", list_file, "'");
+  const fs::path base = fs::absolute(list_file).parent_path();
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    fs::path p(line);
+    out.push_back(absolute_path((p.is_absolute() ? p : base / p).string()));
+  }
+  return out;
+}
+
+IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::string>& input_paths,
+                             const IndexBuildOptions& options, const FileErrorFn& on_error) {
+  const auto start = std::chrono::steady_clock::now();
+  IndexBuildReport report;
+  const std::string checkpoint = absolute_path(options.checkpoint);
+  const std::string fingerprint = checkpoint_fingerprint(checkpoint);
+  const ModelConfig config = config_for(checkpoint, options.preset);
+  check(config.kind == ModelKind::kVideoClip, "index: needs a video-text (FactorizedVideoCLIP) checkpoint; '",
+        options.checkpoint, "' is a ", to_string(config.kind));
+
+  VideoIndex index(db_dir);
+  auto meta = index.all_meta();
+  const std::map<std::string, std::string> wanted = {
+      {"checkpoint_fingerprint", fingerprint},
+      {"frames", std::to_string(options.frames)},
+      {"size", std::to_string(options.size)},
+      {"windows", std::to_string(options.windows)},
+      {"dim", std::to_string(config.encoder.model_dim)}};
+  if (meta.count("checkpoint_fingerprint")) {
+    for (const auto& [key, value] : wanted) {
+      check(meta[key] == value, "index: '", db_dir, "' was built with ", key, " = ", meta[key], " (checkpoint '",
+            meta["checkpoint"], "'); this run has ", value, ". Use another --db or the same settings");
+    }
+  }
+  std::map<std::string, std::string> record = wanted;
+  record["checkpoint"] = checkpoint;
+  record["model_config"] = config_to_json(config).dump();
+  record["model"] = to_string(config.kind);
+  if (!options.tokenizer.empty()) record["tokenizer"] = absolute_path(options.tokenizer);
+  else if (meta.count("tokenizer")) record["tokenizer"] = meta["tokenizer"];
+  record["vector_index"] = options.vector_index;
+  index.set_meta(record);
+
+  // Removed files: rows whose file is gone.
+  for (const auto& path : index.paths()) {
+    if (!stat_file(path)) {
+      index.remove_file(path);
+      report.removed += 1;
+    }
+  }
+  // New and changed files; unchanged ones are skipped without touching the model.
+  std::vector<std::string> todo;
+  std::map<std::string, std::pair<int64_t, int64_t>> stats;
+  std::set<std::string> seen;
+  for (const auto& raw : input_paths) {
+    const std::string path = absolute_path(raw);
+    if (!seen.insert(path).second) continue;
+    auto st = stat_file(path);
+    if (!st) {
+      report.failed += 1;
+      on_error(path, "no such file");
+      continue;
+    }
+    auto recorded = index.stat_of(path);
+    if (recorded && *recorded == *st) {
+      report.skipped += 1;
+      continue;
+    }
+    stats[path] = *st;
+    todo.push_back(path);
+  }
+
+  if (!todo.empty()) {
+    RunOptions run = run_options(options.device, options.dtype, options.threads);
+    Model model = Model::load(checkpoint, &config);
+    model.to(run.device);
+    EmbedOptions embed;
+    embed.clip.num_frames = options.frames;
+    embed.clip.size = options.size;
+    embed.clip.windows = options.windows;
+    embed.batch = options.batch;
+    VideoEmbedder embedder(model, run, embed);
+    const char* abort_env = std::getenv("VIDEOPRISM_TEST_ABORT_AFTER");
+    const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
+    Progress bar("index", static_cast<int64_t>(todo.size()), "files", options.progress && stderr_is_terminal());
+    embedder.run(
+        todo,
+        [&](const VideoEmbedding& v) {
+          IndexedFile file;
+          file.path = v.path;
+          file.size = stats[v.path].first;
+          file.mtime_ns = stats[v.path].second;
+          file.duration_s = v.info.duration_s;
+          file.num_frames = v.info.num_frames;
+          file.windows = v.windows;
+          torch::Tensor e = v.embeddings.contiguous();  // [K, D]
+          file.embeddings.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+          index.put_file(file);
+          report.embedded += 1;
+          if (abort_after >= 0 && report.embedded >= abort_after) _exit(137);
+          bar.note(fs::path(v.path).filename().string());
+          bar.advance();
+        },
+        [&](size_t, const std::string& path, const std::string& message) {
+          bar.clear_line();
+          report.failed += 1;
+          on_error(path, message);
+          bar.advance();
+        });
+    bar.finish();
+  }
+  if (!todo.empty() || report.removed > 0 || !index.vectors_fresh() ||
+      index.meta("vectors_type").value_or("") != options.vector_index) {
+    index.build_vectors(options.vector_index);
+  }
+  report.files = index.num_files();
+  report.vectors = index.num_vectors();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+namespace {
+
+void require_index(const std::string& db_dir) {
+  check(fs::exists(fs::path(db_dir) / "index.sqlite"), "search: no index at '", db_dir,
+        "' (expected ", db_dir, "/index.sqlite); build one with `videoprism index`");
+}
+
+}  // namespace
+
+std::vector<SearchHit> search_text(const std::string& db_dir, const std::string& query, const SearchOptions& options) {
+  require_index(db_dir);
+  VideoIndex index(db_dir);
+  RunOptions run = run_options(options.device, options.dtype, options.threads);
+  Model model = load_index_model(index, options.checkpoint);
+  model.to(run.device);
+  std::string tokenizer_path = index.meta("tokenizer").value_or(options.tokenizer);
+  check(!tokenizer_path.empty(), "search: the index '", db_dir,
+        "' records no tokenizer; pass --tokenizer (or index with --tokenizer)");
+  Tokenizer tokenizer(tokenizer_path);
+  torch::Tensor q = encode_texts(model, tokenizer, {query}, run)[0].contiguous();  // [D]
+  return index.search(std::vector<float>(q.data_ptr<float>(), q.data_ptr<float>() + q.numel()), options.k);
+}
+
+std::vector<SearchHit> search_like(const std::string& db_dir, const std::string& video, const SearchOptions& options) {
+  require_index(db_dir);
+  VideoIndex index(db_dir);
+  RunOptions run = run_options(options.device, options.dtype, options.threads);
+  Model model = load_index_model(index, options.checkpoint);
+  model.to(run.device);
+  EmbedOptions embed;
+  embed.clip.num_frames = std::stoi(index.meta("frames").value_or("16"));
+  embed.clip.size = std::stoi(index.meta("size").value_or("288"));
+  embed.clip.windows = 1;
+  VideoEmbedder embedder(model, run, embed);
+  torch::Tensor q = embedder.embed(video).embeddings[0].contiguous();  // [D]
+  return index.search(std::vector<float>(q.data_ptr<float>(), q.data_ptr<float>() + q.numel()), options.k);
+}
+
+}  // namespace videoprism
