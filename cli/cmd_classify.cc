@@ -89,7 +89,7 @@ VP_REGISTER_COMMAND("classify", "Zero-shot video classification against text lab
   sub.add_option("--tokenizer", args->tokenizer, "SentencePiece model")->required();
   auto* labels = sub.add_option("--labels", args->labels, "Comma-separated labels");
   sub.add_option("--labels-file", args->labels_file, "One label per line")->excludes(labels);
-  sub.add_option("--templates", args->templates, "simple | kinetics | FILE (one template per line, {} = label)")
+  sub.add_option("--templates", args->templates, "simple | kinetics | none (the bare label) | FILE (one template per line, {} = label)")
       ->capture_default_str();
   sub.add_option("-k,--top", args->k, "Labels shown per video")->capture_default_str();
   sub.add_option("--temperature", args->temperature, "Softmax temperature")->capture_default_str();

@@ -25,13 +25,13 @@ std::function<int()> setup_frames(CLI::App& sub) {
       auto args = std::make_shared<FramesArgs>();
       sub.add_option("video", args->video, "Video file (any format FFmpeg reads)")->required();
       sub.add_option("--out", args->out, "Output .npy file")->required();
-      sub.add_option("--frames", args->frames, "Frames per clip (T)")->check(CLI::PositiveNumber);
-      sub.add_option("--size", args->size, "Output height and width (S)")->check(CLI::PositiveNumber);
-      sub.add_option("--resize", args->resize, "Resize filter")
+      sub.add_option("--frames", args->frames, "Frames per clip (T)")->capture_default_str()->check(CLI::PositiveNumber);
+      sub.add_option("--size", args->size, "Output height and width (S)")->capture_default_str()->check(CLI::PositiveNumber);
+      sub.add_option("--resize", args->resize, "Resize filter")->capture_default_str()
           ->check(CLI::IsMember({"lanczos", "bilinear", "area"}));
-      sub.add_option("--crop", args->crop, "none: stretch; center: short side + center crop; pad: letterbox")
+      sub.add_option("--crop", args->crop, "none: stretch; center: short side + center crop; pad: letterbox")->capture_default_str()
           ->check(CLI::IsMember({"none", "center", "pad"}));
-      sub.add_option("--windows", args->windows, "Clips over K equal consecutive segments")
+      sub.add_option("--windows", args->windows, "Clips over K equal consecutive segments")->capture_default_str()
           ->check(CLI::PositiveNumber);
       sub.add_option("--threads", args->threads, "Decoder threads (0 = FFmpeg's choice)");
       return [args] {

@@ -43,8 +43,8 @@ VP_REGISTER_COMMAND("index", "Build or update a searchable video index (SQLite +
   sub.add_option("--db", args->db, "Index directory (created if missing)")->required();
   auto* dir = sub.add_option("dir", args->dir, "Directory of videos (searched recursively)");
   sub.add_option("--list", args->list, "File with one video path per line")->excludes(dir);
-  sub.add_option("--frames", b.frames, "Frames per clip")->capture_default_str();
-  sub.add_option("--size", b.size, "Frame size in pixels")->capture_default_str();
+  sub.add_option("--frames", b.frames, "Frames per clip (default: the preset's, else 16)");
+  sub.add_option("--size", b.size, "Frame size in pixels (default: the preset's, else 288)");
   sub.add_option("--windows", b.windows, "Windows (time ranges) per video, one vector each")->capture_default_str();
   sub.add_option("--batch", b.batch, "Clips per forward")->capture_default_str();
   sub.add_option("--vector-index", b.vector_index, "flat (exact) | hnsw | ivf (large libraries)")

@@ -31,8 +31,9 @@ int run_search(const SearchArgs& args) {
   }
   int rank = 1;
   for (const auto& h : hits) {
-    char buf[96];
-    std::snprintf(buf, sizeof(buf), "%3d  %.4f  %8.2fs-%-8.2fs  ", rank++, h.score, h.start_s, h.end_s);
+    char range[48], buf[96];
+    std::snprintf(range, sizeof(range), "%.2fs-%.2fs", h.start_s, h.end_s);
+    std::snprintf(buf, sizeof(buf), "%3d  %.4f  %-17s  ", rank++, h.score, range);
     std::cout << buf << h.path << "\n";
   }
   return 0;

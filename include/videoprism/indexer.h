@@ -16,7 +16,7 @@ struct IndexBuildOptions {
   std::string checkpoint;         // video-text .npz
   std::string preset;             // optional preset/config name; empty: detect from the checkpoint
   std::string tokenizer;          // SentencePiece model recorded for text search (may be empty)
-  int frames = 16, size = 288;    // clip shape
+  int frames = 0, size = 0;       // clip shape; 0: the preset's (else 16 frames, 288 px)
   int windows = 1;                // K windows (time ranges) per video
   int batch = 1;                  // clips per forward
   std::string vector_index = "flat";  // flat | hnsw | ivf

@@ -138,12 +138,18 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
   check(config.kind == ModelKind::kVideoClip, "index: needs a video-text (FactorizedVideoCLIP) checkpoint; '",
         options.checkpoint, "' is a ", to_string(config.kind));
 
+  // Clip shape: as given, else the released preset's (8 frames for the large
+  // models), as embed and classify do.
+  const Preset* preset = match_preset(config);
+  const int frames = options.frames > 0 ? options.frames : (preset ? preset->default_num_frames : 16);
+  const int size = options.size > 0 ? options.size : (preset ? preset->default_image_size : 288);
+
   VideoIndex index(db_dir);
   auto meta = index.all_meta();
   const std::map<std::string, std::string> wanted = {
       {"checkpoint_fingerprint", fingerprint},
-      {"frames", std::to_string(options.frames)},
-      {"size", std::to_string(options.size)},
+      {"frames", std::to_string(frames)},
+      {"size", std::to_string(size)},
       {"windows", std::to_string(options.windows)},
       {"dim", std::to_string(config.encoder.model_dim)}};
   if (meta.count("checkpoint_fingerprint")) {
@@ -195,8 +201,8 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
     Model model = Model::load(checkpoint, &config);
     model.to(run.device);
     EmbedOptions embed;
-    embed.clip.num_frames = options.frames;
-    embed.clip.size = options.size;
+    embed.clip.num_frames = frames;
+    embed.clip.size = size;
     embed.clip.windows = options.windows;
     embed.batch = options.batch;
     VideoEmbedder embedder(model, run, embed);
