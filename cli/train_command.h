@@ -1,0 +1,21 @@
+// Registry of `videoprism train <stage>` sub-subcommands (stage1, later
+// stage2, align, ...). Each cli/cmd_train_*.cc registers one with
+// VP_REGISTER_TRAIN_COMMAND; cmd_train.cc builds `train` from the registry.
+#pragma once
+
+#include "command.h"
+
+namespace videoprism::cli {
+
+std::vector<CommandInfo>& train_command_registry();
+
+struct TrainCommandRegistrar {
+  TrainCommandRegistrar(std::string name, std::string description, CommandSetup setup) {
+    train_command_registry().push_back({std::move(name), std::move(description), std::move(setup)});
+  }
+};
+
+}  // namespace videoprism::cli
+
+#define VP_REGISTER_TRAIN_COMMAND(name, description, setup) \
+  static ::videoprism::cli::TrainCommandRegistrar VP_CONCAT(vp_train_command_, __LINE__)(name, description, setup)

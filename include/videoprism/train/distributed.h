@@ -1,0 +1,43 @@
+// Data-parallel process group (c10d): Gloo on CPU. Rendezvous as torchrun:
+// RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (TCPStore served by rank 0).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+namespace videoprism::train {
+
+class Distributed {
+ public:
+  // A single process (world 1, no communication).
+  Distributed();
+  // From the environment; WORLD_SIZE unset or 1 gives a single process.
+  static Distributed from_env();
+  // Explicit rendezvous (tests).
+  Distributed(int rank, int world, const std::string& master_addr, int master_port);
+  ~Distributed();
+  Distributed(Distributed&&) noexcept;
+  Distributed& operator=(Distributed&&) noexcept;
+
+  int rank() const { return rank_; }
+  int world() const { return world_; }
+  bool is_main() const { return rank_ == 0; }
+
+  // [world*B, ...]: every rank's `local` [B, ...] concatenated in rank order,
+  // with this rank's slot being `local` itself so gradients flow only into
+  // the local part (CLIP-style gather). Identity for one process.
+  torch::Tensor all_gather_with_local_grad(const torch::Tensor& local);
+  // In-place sum over ranks of float32 CPU tensors.
+  void all_reduce_sum(std::vector<torch::Tensor>& tensors);
+  void barrier();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int rank_ = 0;
+  int world_ = 1;
+};
+
+}  // namespace videoprism::train

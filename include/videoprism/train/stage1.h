@@ -1,0 +1,123 @@
+// Stage-1 pre-training: video-text contrastive learning of the LvT model
+// (FactorizedVideoCLIP) with tube token dropping, AdamW, bf16 activations,
+// several alternating datasets, atomic checkpoints with exact resume, and
+// data parallelism over processes.
+//
+//   videoprism train stage1 --data a.jsonl,b.jsonl --out runs/s1 --config train.json
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "videoprism/config.h"
+#include "videoprism/model.h"
+#include "videoprism/train/data_loader.h"
+#include "videoprism/train/lr_schedule.h"
+#include "videoprism/train/optimizer.h"
+
+namespace videoprism::train {
+
+// Every option of a stage-1 run; the JSON form (keys as the field names) is
+// what --config reads and what RUN_DIR/config.json records.
+struct Stage1Config {
+  // Model: a preset name (e.g. "videoprism_lvt_public_v1_base") or, when
+  // model_preset is empty, model_config. Must be a FactorizedVideoCLIP.
+  std::string model_preset;
+  ModelConfig model_config;
+  std::string init;        // checkpoint to start from; empty: random init (seed)
+  std::string tokenizer;   // SentencePiece .model (vocab <= model vocabulary_size)
+  int max_text_length = 64;
+
+  std::vector<std::string> data;  // manifests; batches alternate between them
+  DataOptions data_options;       // frames, size, jitter, flip, workers, prefetch
+
+  int64_t batch_size = 32;     // global clips per optimizer step (all ranks)
+  int grad_accum = 1;          // micro-batches per step (negatives stay within a micro-batch)
+  int64_t steps = 1000;
+  double lr = 1e-4;
+  int64_t warmup_steps = 100;
+  Decay decay = Decay::kCosine;
+  double min_lr_ratio = 0.0;
+  AdamWOptions adamw;          // weight decay skips norms, biases, embeddings
+  double clip_grad_norm = 1.0; // <= 0: no clipping
+
+  double token_drop = 0.5;     // fraction of spatial positions dropped (tube masking)
+  // Temperature (CLIP convention, chosen: the paper does not say): learnable
+  // logit scale s = exp(p), initial 1/temperature_init, clamped at logit_scale_max.
+  double temperature_init = 0.07;
+  double logit_scale_max = 100.0;
+  bool learn_temperature = true;
+
+  std::string dtype = "bf16";  // activations: bf16 or f32; parameters stay float32
+  int threads = 0;             // intra-op threads, 0: libtorch default
+  uint64_t seed = 0;
+
+  int64_t checkpoint_every = 1000;
+  int keep_checkpoints = 2;
+  int64_t stop_at = 0;         // > 0: stop (with a checkpoint) after this step, as if interrupted
+  bool plot = true;            // loss.png through gnuplot at each checkpoint and the end
+  bool progress = true;        // progress bar when stderr is a terminal
+
+  // The model config the run uses (preset resolved).
+  ModelConfig resolved_model() const;
+  void validate() const;
+};
+
+nlohmann::json to_json(const Stage1Config& config);
+// Missing keys keep their defaults; unknown keys are an error naming the key.
+Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config base = {});
+
+// Tube token dropping: for each of b clips, the sorted indices of the
+// round(n * (1 - drop)) spatial positions kept (at least 1), as int64 [b, K],
+// from a generator seeded with `seed`.
+torch::Tensor sample_tube_keep_indices(int64_t b, int64_t n, double drop, uint64_t seed);
+
+struct Stage1Embeddings {
+  torch::Tensor video;  // [B, D] L2-normalized, float32
+  torch::Tensor text;   // [B, D] L2-normalized, float32
+};
+
+// The differentiable forward of one micro-batch: video [B,T,H,W,3] in [0,1],
+// frame_paddings [B,T] or undefined, keep_indices [B,K] (undefined: all
+// tokens), text ids [B,L] + paddings [B,L]; activations in `dtype`.
+Stage1Embeddings stage1_embed(Model& model, const torch::Tensor& video, const torch::Tensor& frame_paddings,
+                              const torch::Tensor& keep_indices, const torch::Tensor& text_ids,
+                              const torch::Tensor& text_paddings, torch::ScalarType dtype);
+
+struct Stage1Step {
+  int64_t step = 0;  // 1-based optimizer step just done
+  double loss = 0.0;
+  double temperature = 0.0;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+  double clips_per_s = 0.0;
+};
+
+class Stage1Trainer {
+ public:
+  // Builds (or, with resume, restores from RUN_DIR's latest checkpoint) the
+  // model, optimizer and data; records the config in RUN_DIR/config.json.
+  // Distributed rendezvous from the environment (see distributed.h).
+  Stage1Trainer(Stage1Config config, std::string run_dir, bool resume);
+  ~Stage1Trainer();
+
+  // Trains until config.steps (or stop_at); returns the steps done in this call.
+  std::vector<Stage1Step> run();
+
+  Model& model();
+  int64_t step() const;
+  double logit_scale() const;
+  int64_t skipped_items() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace videoprism::train

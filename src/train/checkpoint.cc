@@ -1,0 +1,136 @@
+#include "videoprism/train/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "videoprism/error.h"
+#include "videoprism/model.h"
+#include "videoprism/npz.h"
+
+namespace videoprism::train {
+namespace fs = std::filesystem;
+namespace {
+
+void fsync_path(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  check(fd >= 0, "checkpoint: cannot open ", path, " to sync");
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string step_name(int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step));
+  return name;
+}
+
+bool is_step_name(const std::string& name) {
+  return name.size() == 13 && name.rfind("step_", 0) == 0 &&
+         std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    check(out.good(), "cannot write ", tmp);
+    out << text;
+    out.flush();
+    check(out.good(), "cannot write ", tmp);
+  }
+  fsync_path(tmp, false);
+  fs::rename(tmp, path);
+  const fs::path parent = fs::path(path).parent_path();
+  fsync_path(parent.empty() ? "." : parent.string(), true);
+}
+
+CheckpointStore::CheckpointStore(std::string run_dir, int keep)
+    : dir_((fs::path(run_dir) / "checkpoints").string()), keep_(keep) {}
+
+std::string CheckpointStore::save(int64_t step, const Model& model, const CheckpointFiles& files) {
+  fs::create_directories(dir_);
+  const std::string name = step_name(step);
+  const std::string final_dir = (fs::path(dir_) / name).string();
+  const std::string tmp_dir = final_dir + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp_dir);
+  fs::create_directories(tmp_dir);
+  model.save(tmp_dir + "/model.npz");
+  fsync_path(tmp_dir + "/model.npz", false);
+  for (const auto& [file, arrays] : files.npz) {
+    save_npz(tmp_dir + "/" + file, arrays);
+    fsync_path(tmp_dir + "/" + file, false);
+  }
+  {
+    std::ofstream out(tmp_dir + "/state.json");
+    out << files.state.dump(2) << "\n";
+  }
+  fsync_path(tmp_dir + "/state.json", false);
+  fsync_path(tmp_dir, true);
+  // Replacing an existing folder of the same step (never the one `latest`
+  // names while we run: that is an older step) needs it out of the way.
+  if (fs::exists(final_dir)) fs::remove_all(final_dir);
+  fs::rename(tmp_dir, final_dir);
+  fsync_path(dir_, true);
+  write_file_atomic((fs::path(dir_) / "latest").string(), name + "\n");
+
+  if (keep_ > 0) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const std::string n = entry.path().filename().string();
+      if (entry.is_directory() && is_step_name(n)) names.push_back(n);
+      // Leftovers of an interrupted save.
+      if (entry.is_directory() && n.find(".tmp.") != std::string::npos && n != fs::path(tmp_dir).filename()) {
+        std::error_code ec;
+        fs::remove_all(entry.path(), ec);
+      }
+    }
+    std::sort(names.begin(), names.end());
+    for (size_t i = 0; i + keep_ < names.size(); ++i) {
+      if (names[i] == name) continue;
+      std::error_code ec;
+      fs::remove_all(fs::path(dir_) / names[i], ec);
+    }
+  }
+  return final_dir;
+}
+
+std::optional<std::string> CheckpointStore::latest() const {
+  std::ifstream in((fs::path(dir_) / "latest").string());
+  if (!in.good()) return std::nullopt;
+  std::string name;
+  in >> name;
+  if (!is_step_name(name)) return std::nullopt;
+  const std::string folder = (fs::path(dir_) / name).string();
+  if (!fs::exists(folder + "/state.json") || !fs::exists(folder + "/model.npz")) return std::nullopt;
+  return folder;
+}
+
+CheckpointFiles CheckpointStore::read(const std::string& folder) {
+  CheckpointFiles files;
+  std::ifstream in(folder + "/state.json");
+  check(in.good(), "checkpoint ", folder, ": no state.json");
+  try {
+    in >> files.state;
+  } catch (const nlohmann::json::exception& e) {
+    fail("checkpoint ", folder, "/state.json: ", e.what());
+  }
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string n = entry.path().filename().string();
+    if (n == "model.npz" || entry.path().extension() != ".npz") continue;
+    NamedArrays arrays;
+    NpzReader reader(entry.path().string());
+    for (const auto& key : reader.keys()) arrays.emplace_back(key, reader.read(key));
+    files.npz[n] = std::move(arrays);
+  }
+  return files;
+}
+
+}  // namespace videoprism::train

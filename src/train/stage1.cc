@@ -1,0 +1,284 @@
+// Stage1Trainer: the stage-1 training loop.
+#include "videoprism/train/stage1.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "encoders/factorized_encoder.h"
+#include "models/video_clip.h"
+#include "videoprism/error.h"
+#include "videoprism/tokenizer.h"
+#include "videoprism/train/checkpoint.h"
+#include "videoprism/train/contrastive_loss.h"
+#include "videoprism/train/distributed.h"
+#include "videoprism/train/metrics.h"
+
+namespace videoprism::train {
+namespace fs = std::filesystem;
+namespace {
+
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Token-drop randomness of micro-batch `micro` of step `step`: stateless, so
+// a resumed or distributed run draws the same masks.
+uint64_t token_drop_seed(uint64_t seed, int64_t step, int micro) {
+  return mix(mix(seed ^ 0x70de) ^ mix(uint64_t(step) * 1315423911ULL + uint64_t(micro)));
+}
+
+const char* kLogitScaleKey = "train/log_logit_scale";
+
+}  // namespace
+
+torch::Tensor sample_tube_keep_indices(int64_t b, int64_t n, double drop, uint64_t seed) {
+  const int64_t k = std::max<int64_t>(1, std::llround(double(n) * (1.0 - drop)));
+  torch::Tensor keep = torch::empty({b, k}, torch::kLong);  // [B, K]
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> perm(n);
+  for (int64_t i = 0; i < b; ++i) {
+    for (int64_t j = 0; j < n; ++j) perm[j] = j;
+    for (int64_t j = n; j > 1; --j) std::swap(perm[j - 1], perm[rng() % uint64_t(j)]);
+    std::sort(perm.begin(), perm.begin() + k);
+    for (int64_t j = 0; j < k; ++j) keep[i][j] = perm[j];
+  }
+  return keep;
+}
+
+Stage1Embeddings stage1_embed(Model& model, const torch::Tensor& video, const torch::Tensor& frame_paddings,
+                              const torch::Tensor& keep_indices, const torch::Tensor& text_ids,
+                              const torch::Tensor& text_paddings, torch::ScalarType dtype) {
+  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(model.module_ptr());
+  check(clip != nullptr, "stage1: the model must be a FactorizedVideoCLIP");
+  torch::Tensor input = video.to(dtype);
+  torch::Tensor video_embeddings;
+  if (!keep_indices.defined()) {
+    video_embeddings = clip->encode_video(input, frame_paddings).video_embeddings;
+  } else {
+    const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3);
+    const int64_t k = keep_indices.size(1);
+    torch::Tensor patches = image_to_patch(input, model.config().encoder.patch_size);  // [B*T, N, P*P*3]
+    torch::Tensor index = keep_indices.to(torch::kLong).view({b, 1, k, 1}).expand({b, t, k, patches.size(2)});
+    torch::Tensor kept = patches.gather(1, index.reshape({b * t, k, patches.size(2)}));  // [B*T, K, P*P*3]
+    torch::Tensor patch_paddings;
+    if (frame_paddings.defined()) patch_paddings = frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, k});
+    EncoderOutputs encoded = clip->vision_encoder->encode_kept_patches(kept, keep_indices, t, h, w, patch_paddings);
+    torch::Tensor features = encoded.embeddings;  // [B, T*K, D]
+    if (clip->auxiliary_encoder) features = clip->auxiliary_encoder->forward(features);
+    video_embeddings = l2_normalize(clip->contrastive_vision_pooler->forward(features).squeeze(1));  // [B, D]
+  }
+  torch::Tensor text_embeddings = clip->encode_text(text_ids, text_paddings.to(dtype)).text_embeddings;
+  return {video_embeddings.to(torch::kFloat32), text_embeddings.to(torch::kFloat32)};
+}
+
+struct Stage1Trainer::Impl {
+  Stage1Config config;
+  std::string run_dir;
+  Distributed dist;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  torch::Tensor log_scale;  // scalar float32
+  std::unique_ptr<AdamW> optimizer;
+  std::unique_ptr<VideoTextLoader> loader;
+  std::unique_ptr<CheckpointStore> store;
+  std::unique_ptr<MetricsLog> metrics;
+  LrSchedule schedule;
+  torch::ScalarType dtype = torch::kBFloat16;
+  int64_t step = 0;
+  int64_t last_saved = -1;
+  DataPosition position;
+  double last_loss = 0.0;
+
+  void save_checkpoint() {
+    if (dist.is_main()) {
+      CheckpointFiles files;
+      NamedArrays arrays = optimizer->state_arrays();
+      arrays.emplace_back(kLogitScaleKey, log_scale.detach().reshape({1}).clone());
+      files.npz["optimizer.npz"] = std::move(arrays);
+      files.state = {{"stage", "stage1"},
+                     {"step", step},
+                     {"data_position", to_json(position)},
+                     {"skipped_items", loader->skipped()},
+                     {"rng", {{"seed", config.seed}, {"scheme", "stateless: keyed by (seed, step, micro, item)"}}},
+                     {"logit_scale", std::exp(log_scale.item<double>())},
+                     {"loss", last_loss},
+                     {"world_size", dist.world()},
+                     {"config", to_json(config)}};
+      store->save(step, *model, files);
+      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string());
+    }
+    last_saved = step;
+    dist.barrier();
+  }
+
+  Stage1Step train_step() {
+    const auto start = std::chrono::steady_clock::now();
+    VideoTextBatch batch = loader->next();
+    TokenizedBatch text = tokenizer->tokenize(batch.captions, config.max_text_length);
+    const int micro = config.grad_accum;
+    const int64_t local = batch.video.size(0) / micro;
+    const int64_t per_micro_global = config.batch_size / micro;
+    const auto& encoder = model->config().encoder;
+    const int64_t grid = (config.data_options.image_size / encoder.patch_size);
+    optimizer->zero_grad();
+    double loss_sum = 0.0;
+    for (int m = 0; m < micro; ++m) {
+      torch::Tensor keep;
+      if (config.token_drop > 0) {
+        keep = sample_tube_keep_indices(per_micro_global, grid * grid, config.token_drop,
+                                        token_drop_seed(config.seed, step, m))
+                   .narrow(0, dist.rank() * local, local);  // this rank's clips of the global micro-batch
+      }
+      Stage1Embeddings emb = stage1_embed(*model, batch.video.narrow(0, m * local, local),
+                                          batch.frame_paddings.narrow(0, m * local, local), keep,
+                                          text.ids.narrow(0, m * local, local),
+                                          text.paddings.narrow(0, m * local, local), dtype);
+      torch::Tensor video_all = dist.all_gather_with_local_grad(emb.video);  // [G/A, D]
+      torch::Tensor text_all = dist.all_gather_with_local_grad(emb.text);    // [G/A, D]
+      torch::Tensor loss = contrastive_loss(video_all, text_all, log_scale);
+      (loss / double(micro)).backward();
+      loss_sum += loss.item<double>();
+    }
+    // Every rank computed the global loss with gradient through its own
+    // features only, so the towers' full gradient is the sum over ranks; the
+    // logit scale's gradient is the same on every rank (average it).
+    std::vector<torch::Tensor> grads;
+    for (auto& p : optimizer->params()) {
+      if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
+      grads.push_back(p.tensor.grad());
+    }
+    dist.all_reduce_sum(grads);
+    if (log_scale.grad().defined() && config.learn_temperature) log_scale.mutable_grad().div_(dist.world());
+    const double norm = clip_grad_norm(optimizer->params(), config.clip_grad_norm);
+    const double lr = schedule.at(step);
+    optimizer->step(lr);
+    {
+      torch::NoGradGuard no_grad;
+      log_scale.clamp_max_(std::log(config.logit_scale_max));
+    }
+    ++step;
+    position = batch.position_after;
+    last_loss = loss_sum / micro;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Stage1Step out;
+    out.step = step;
+    out.loss = last_loss;
+    out.temperature = std::exp(-log_scale.item<double>());
+    out.lr = lr;
+    out.grad_norm = norm;
+    out.clips_per_s = double(config.batch_size) / std::max(seconds, 1e-9);
+    if (metrics) {
+      metrics->write({{"step", out.step},
+                      {"loss", out.loss},
+                      {"temperature", out.temperature},
+                      {"logit_scale", 1.0 / out.temperature},
+                      {"lr", out.lr},
+                      {"grad_norm", out.grad_norm},
+                      {"clips_per_s", out.clips_per_s},
+                      {"step_s", seconds},
+                      {"dataset", batch.dataset}});
+    }
+    return out;
+  }
+};
+
+Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resume) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  config.data_options.seed = config.seed;
+  config.validate();
+  s.config = config;
+  s.run_dir = run_dir;
+  s.dist = Distributed::from_env();
+  if (config.threads > 0) torch::set_num_threads(config.threads);
+  s.dtype = parse_dtype(config.dtype);
+  fs::create_directories(run_dir);
+  s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
+
+  std::optional<std::string> checkpoint = resume ? s.store->latest() : std::nullopt;
+  if (resume && !checkpoint && s.dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
+  CheckpointFiles restored;
+  if (checkpoint) restored = CheckpointStore::read(*checkpoint);
+
+  s.model = std::make_unique<Model>(config.resolved_model());
+  if (checkpoint) {
+    s.model->load_weights(*checkpoint + "/model.npz");
+  } else if (!config.init.empty()) {
+    s.model->load_weights(config.init);
+  } else {
+    s.model->init_random(config.seed);
+  }
+  s.tokenizer = std::make_unique<Tokenizer>(config.tokenizer);
+  check(s.tokenizer->vocab_size() <= s.model->config().vocabulary_size, "stage1: tokenizer vocabulary ",
+        s.tokenizer->vocab_size(), " exceeds the model's vocabulary_size ", s.model->config().vocabulary_size);
+
+  std::vector<NamedParameter> params;
+  for (auto& [key, tensor] : s.model->named_arrays()) {
+    tensor.set_requires_grad(true);
+    params.push_back({key, tensor, takes_weight_decay(key)});
+  }
+  s.log_scale = torch::full({}, std::log(1.0 / config.temperature_init), torch::kFloat32);
+  if (config.learn_temperature) {
+    s.log_scale.set_requires_grad(true);
+    params.push_back({kLogitScaleKey, s.log_scale, false});
+  }
+  s.optimizer = std::make_unique<AdamW>(std::move(params), config.adamw);
+  s.schedule = {config.lr, config.warmup_steps, config.steps, config.decay, config.min_lr_ratio};
+
+  const DataPosition* start = nullptr;
+  if (checkpoint) {
+    const auto& arrays = restored.npz.at("optimizer.npz");
+    s.optimizer->load_state(arrays);
+    for (const auto& [key, value] : arrays) {
+      if (key == kLogitScaleKey) {
+        torch::NoGradGuard no_grad;
+        s.log_scale.copy_(value.reshape({}));
+      }
+    }
+    s.step = restored.state.at("step").get<int64_t>();
+    s.position = data_position_from_json(restored.state.at("data_position"));
+    start = &s.position;
+    s.last_saved = s.step;
+  }
+  std::vector<Manifest> manifests;
+  for (const auto& path : config.data) manifests.push_back(read_manifest(path));
+  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), config.data_options, config.batch_size,
+                                               s.dist.rank(), s.dist.world(), config.grad_accum, start);
+  if (s.dist.is_main()) {
+    write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");
+    s.metrics = std::make_unique<MetricsLog>((fs::path(run_dir) / "metrics.jsonl").string(),
+                                             checkpoint ? s.step : (resume ? 0 : -1));
+  }
+}
+
+Stage1Trainer::~Stage1Trainer() = default;
+
+std::vector<Stage1Step> Stage1Trainer::run() {
+  Impl& s = *impl_;
+  const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
+  ProgressBar bar(s.config.steps);
+  std::vector<Stage1Step> done;
+  while (s.step < end) {
+    Stage1Step r = s.train_step();
+    check(std::isfinite(r.loss), "stage1: loss is not finite at step ", r.step);
+    done.push_back(r);
+    if (s.dist.is_main() && s.config.progress) bar.update(r.step, r.loss, r.clips_per_s);
+    if (s.step % s.config.checkpoint_every == 0 && s.step < end) s.save_checkpoint();
+  }
+  if (s.last_saved != s.step) s.save_checkpoint();
+  if (s.dist.is_main() && s.config.progress) bar.finish();
+  return done;
+}
+
+Model& Stage1Trainer::model() { return *impl_->model; }
+int64_t Stage1Trainer::step() const { return impl_->step; }
+double Stage1Trainer::logit_scale() const { return std::exp(impl_->log_scale.item<double>()); }
+int64_t Stage1Trainer::skipped_items() const { return impl_->loader->skipped(); }
+
+}  // namespace videoprism::train

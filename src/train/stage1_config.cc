@@ -1,0 +1,142 @@
+// Stage1Config <-> JSON.
+#include <set>
+
+#include "videoprism/error.h"
+#include "videoprism/train/stage1.h"
+
+namespace videoprism::train {
+
+ModelConfig Stage1Config::resolved_model() const {
+  return model_preset.empty() ? model_config : find_preset(model_preset).config;
+}
+
+void Stage1Config::validate() const {
+  ModelConfig model = resolved_model();
+  model.validate();
+  check(model.kind == ModelKind::kVideoClip, "stage1: the model must be a FactorizedVideoCLIP, got ",
+        to_string(model.kind));
+  check(!tokenizer.empty(), "stage1: give a SentencePiece tokenizer (\"tokenizer\")");
+  check(!data.empty(), "stage1: give at least one manifest (--data)");
+  check(batch_size > 0 && grad_accum > 0 && batch_size % grad_accum == 0, "stage1: batch_size ", batch_size,
+        " must be a positive multiple of grad_accum ", grad_accum);
+  check(steps > 0, "stage1: steps must be > 0");
+  check(token_drop >= 0.0 && token_drop < 1.0, "stage1: token_drop must be in [0, 1), got ", token_drop);
+  check(temperature_init > 0 && logit_scale_max > 0, "stage1: temperature_init and logit_scale_max must be > 0");
+  check(dtype == "bf16" || dtype == "bfloat16" || dtype == "f32" || dtype == "float32",
+        "stage1: dtype must be bf16 or f32, got '", dtype, "'");
+  check(data_options.num_frames > 0 && data_options.image_size > 0, "stage1: num_frames and image_size must be > 0");
+  check(data_options.image_size % model.encoder.patch_size == 0, "stage1: image_size ", data_options.image_size,
+        " is not a multiple of the patch size ", model.encoder.patch_size);
+  check(checkpoint_every > 0, "stage1: checkpoint_every must be > 0");
+}
+
+nlohmann::json to_json(const Stage1Config& c) {
+  nlohmann::json j;
+  j["model_preset"] = c.model_preset;
+  j["model_config"] = config_to_json(c.resolved_model());
+  j["init"] = c.init;
+  j["tokenizer"] = c.tokenizer;
+  j["max_text_length"] = c.max_text_length;
+  j["data"] = c.data;
+  j["num_frames"] = c.data_options.num_frames;
+  j["image_size"] = c.data_options.image_size;
+  j["scale_jitter"] = c.data_options.scale_jitter;
+  j["flip"] = c.data_options.flip;
+  j["workers"] = c.data_options.workers;
+  j["prefetch"] = c.data_options.prefetch;
+  j["batch_size"] = c.batch_size;
+  j["grad_accum"] = c.grad_accum;
+  j["steps"] = c.steps;
+  j["lr"] = c.lr;
+  j["warmup_steps"] = c.warmup_steps;
+  j["decay"] = to_string(c.decay);
+  j["min_lr_ratio"] = c.min_lr_ratio;
+  j["optimizer"] = "adamw";
+  j["beta1"] = c.adamw.beta1;
+  j["beta2"] = c.adamw.beta2;
+  j["eps"] = c.adamw.eps;
+  j["weight_decay"] = c.adamw.weight_decay;
+  j["clip_grad_norm"] = c.clip_grad_norm;
+  j["token_drop"] = c.token_drop;
+  j["temperature_convention"] = "clip";
+  j["temperature_init"] = c.temperature_init;
+  j["logit_scale_max"] = c.logit_scale_max;
+  j["learn_temperature"] = c.learn_temperature;
+  j["dtype"] = c.dtype;
+  j["threads"] = c.threads;
+  j["seed"] = c.seed;
+  j["checkpoint_every"] = c.checkpoint_every;
+  j["keep_checkpoints"] = c.keep_checkpoints;
+  j["stop_at"] = c.stop_at;
+  j["plot"] = c.plot;
+  j["progress"] = c.progress;
+  return j;
+}
+
+Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
+  check(j.is_object(), "stage1 config: expected a JSON object");
+  static const std::set<std::string> known = {
+      "model_preset", "model_config", "init", "tokenizer", "max_text_length", "data", "num_frames", "image_size",
+      "scale_jitter", "flip", "workers", "prefetch", "batch_size", "grad_accum", "steps", "lr", "warmup_steps",
+      "decay", "min_lr_ratio", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm", "token_drop",
+      "temperature_convention", "temperature_init", "logit_scale_max", "learn_temperature", "dtype", "threads",
+      "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
+  for (const auto& item : j.items()) check(known.count(item.key()) > 0, "stage1 config: unknown key '", item.key(), "'");
+  try {
+    auto get = [&](const char* key, auto& field) {
+      if (j.contains(key) && !j[key].is_null()) field = j[key].get<std::decay_t<decltype(field)>>();
+    };
+    get("model_preset", c.model_preset);
+    if (j.contains("model_config") && !j["model_config"].is_null()) {
+      c.model_config = j["model_config"].is_string() ? load_config_file(j["model_config"].get<std::string>())
+                                                     : config_from_json(j["model_config"]);
+      if (!j.contains("model_preset")) c.model_preset.clear();
+    }
+    get("init", c.init);
+    get("tokenizer", c.tokenizer);
+    get("max_text_length", c.max_text_length);
+    if (j.contains("data")) {
+      c.data = j["data"].is_string() ? std::vector<std::string>{j["data"].get<std::string>()}
+                                     : j["data"].get<std::vector<std::string>>();
+    }
+    get("num_frames", c.data_options.num_frames);
+    get("image_size", c.data_options.image_size);
+    get("scale_jitter", c.data_options.scale_jitter);
+    get("flip", c.data_options.flip);
+    get("workers", c.data_options.workers);
+    get("prefetch", c.data_options.prefetch);
+    get("batch_size", c.batch_size);
+    get("grad_accum", c.grad_accum);
+    get("steps", c.steps);
+    get("lr", c.lr);
+    get("warmup_steps", c.warmup_steps);
+    if (j.contains("decay")) c.decay = parse_decay(j["decay"].get<std::string>());
+    get("min_lr_ratio", c.min_lr_ratio);
+    if (j.contains("optimizer")) check(j["optimizer"] == "adamw", "stage1 config: optimizer must be \"adamw\"");
+    get("beta1", c.adamw.beta1);
+    get("beta2", c.adamw.beta2);
+    get("eps", c.adamw.eps);
+    get("weight_decay", c.adamw.weight_decay);
+    get("clip_grad_norm", c.clip_grad_norm);
+    get("token_drop", c.token_drop);
+    if (j.contains("temperature_convention"))
+      check(j["temperature_convention"] == "clip", "stage1 config: temperature_convention must be \"clip\"");
+    get("temperature_init", c.temperature_init);
+    get("logit_scale_max", c.logit_scale_max);
+    get("learn_temperature", c.learn_temperature);
+    get("dtype", c.dtype);
+    get("threads", c.threads);
+    get("seed", c.seed);
+    get("checkpoint_every", c.checkpoint_every);
+    get("keep_checkpoints", c.keep_checkpoints);
+    get("stop_at", c.stop_at);
+    get("plot", c.plot);
+    get("progress", c.progress);
+  } catch (const nlohmann::json::exception& e) {
+    fail("stage1 config: ", e.what());
+  }
+  c.data_options.seed = c.seed;
+  return c;
+}
+
+}  // namespace videoprism::train
