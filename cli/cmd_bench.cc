@@ -90,7 +90,7 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
-  const double flops = encoder_flops_per_clip(preset.config.encoder, args.frames, args.size, args.size);
+  const double flops = video_flops_per_clip(preset.config, args.frames, args.size, args.size);
   const double per_clip = median / args.batch;
   const double achieved = flops / per_clip / 1e12;
   const double ceiling = gemm_ceiling(args.gemm, run.dtype, run.device);

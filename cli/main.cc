@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -32,6 +33,15 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libtorch's OpenMP threads spin after each parallel region while OpenBLAS's
+  // own threads want the same cores for the next float32 matmul: on 2 cores
+  // that costs ~12% of a VideoPrism-B forward. libgomp reads its wait policy
+  // only when it loads, so set it and start again (once). bf16 (oneDNN, on the
+  // OpenMP pool) is unaffected. VIDEOPRISM_KEEP_OMP_WAIT=1 skips this.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("VIDEOPRISM_KEEP_OMP_WAIT") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+  }
   using namespace videoprism::cli;
   CLI::App app{"videoprism: Google's VideoPrism video foundation model in C++"};
   app.require_subcommand(1);

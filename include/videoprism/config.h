@@ -87,3 +87,10 @@ namespace videoprism {
 // QK^T and PV). VideoPrism-B at 16x288x288 is 0.973 TFLOP.
 double encoder_flops_per_clip(const EncoderConfig& config, int64_t t, int64_t h, int64_t w);
 }  // namespace videoprism
+
+namespace videoprism {
+// FLOPs of the video side of a whole model on one clip: the encoder plus, for
+// the video-text model, the auxiliary layers (global attention over all T*N
+// tokens) and the pooler; for the classifier, its pooler and projection.
+double video_flops_per_clip(const ModelConfig& config, int64_t t, int64_t h, int64_t w);
+}  // namespace videoprism

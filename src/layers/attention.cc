@@ -1,5 +1,6 @@
 #include "layers/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "layers/module_util.h"
@@ -7,6 +8,12 @@
 #include "videoprism/error.h"
 
 namespace videoprism {
+
+namespace {
+// Inference computes attention logits in blocks of at most this many elements
+// (8M: 16 MB in bf16) when the whole [B, N, T, S] would be larger.
+constexpr int64_t kLogitChunkElements = int64_t(8) << 20;
+}  // namespace
 
 torch::Tensor make_attention_mask(const torch::Tensor& paddings, bool causal, int64_t length,
                                   const torch::Device& device) {
@@ -84,10 +91,29 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
   } else {
     q = q * static_cast<float>(std::pow(static_cast<double>(dim_per_head_), -0.5));
   }
-  torch::Tensor logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
-  torch::Tensor probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
-  logits = torch::Tensor();
-  torch::Tensor encoded = torch::matmul(probs, v);  // [B, N, T, H]
+  const int64_t t = q.size(2), s = k.size(2);
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitChunkElements / std::max<int64_t>(1, q.size(0) * q.size(1) * s));
+  torch::Tensor encoded;
+  if (torch::GradMode::is_enabled() || rows_per_chunk >= t) {
+    torch::Tensor logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
+    torch::Tensor probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
+    logits = torch::Tensor();
+    encoded = torch::matmul(probs, v);  // [B, N, T, H]
+  } else {
+    // Long sequences at inference (the auxiliary layers attend over all T*N
+    // tokens: 12 x 4096 x 4096 logits for B): a block of query rows at a time,
+    // so the logits never exist whole and stay in cache-friendly chunks.
+    std::vector<torch::Tensor> blocks;
+    for (int64_t start = 0; start < t; start += rows_per_chunk) {
+      const int64_t len = std::min(rows_per_chunk, t - start);
+      torch::Tensor block_mask = (mask.defined() && mask.size(2) == t) ? mask.narrow(2, start, len) : mask;
+      torch::Tensor logits = torch::matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
+      torch::Tensor probs = ops::capped_masked_softmax(logits, block_mask, options_.atten_logit_cap);
+      logits = torch::Tensor();
+      blocks.push_back(torch::matmul(probs, v));  // [B, N, len, H]
+    }
+    encoded = torch::cat(blocks, 2);
+  }
   return encoded.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(2), -1});
 }
 

@@ -313,3 +313,25 @@ double encoder_flops_per_clip(const EncoderConfig& c, int64_t t, int64_t h, int6
 }
 
 }  // namespace videoprism
+
+namespace videoprism {
+
+double video_flops_per_clip(const ModelConfig& c, int64_t t, int64_t h, int64_t w) {
+  const EncoderConfig& e = c.encoder;
+  const double d = e.model_dim;
+  const double tokens = static_cast<double>(t) * static_cast<double>(h / e.patch_size) *
+                        static_cast<double>(w / e.patch_size);
+  // One learned query: K and V projections of every token dominate.
+  auto pooler = [&](double hidden) { return 2.0 * tokens * d * hidden * 2.0 + 4.0 * tokens * hidden; };
+  double flops = encoder_flops_per_clip(e, t, h, w);
+  if (c.kind == ModelKind::kVideoClip) {
+    const double dense = 2.0 * tokens * (4.0 * d * d + 2.0 * d * e.mlp_dim);
+    flops += c.num_auxiliary_layers * (dense + 4.0 * tokens * tokens * d);
+    flops += pooler(4.0 * d);
+  } else if (c.kind == ModelKind::kVideoClassifier) {
+    flops += pooler(d) + 2.0 * d * c.num_classes;
+  }
+  return flops;
+}
+
+}  // namespace videoprism

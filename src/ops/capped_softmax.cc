@@ -67,7 +67,15 @@ inline float soft_cap(float x, float cap, float inv_cap) {
 inline float to_float(float v) { return v; }
 inline float to_float(c10::BFloat16 v) { return static_cast<float>(v); }
 inline void store(float* dst, float v) { *dst = v; }
-inline void store(c10::BFloat16* dst, float v) { *dst = c10::BFloat16(v); }
+// Round-to-nearest-even float -> bf16, branch-free so the row loop vectorizes
+// (c10::BFloat16's constructor does not). Probabilities are finite and >= 0.
+inline void store(c10::BFloat16* dst, float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  const uint16_t high = static_cast<uint16_t>(bits >> 16);
+  std::memcpy(dst, &high, sizeof(high));
+}
 
 // One row of S logits -> probabilities. `row_mask` may be null (nothing masked).
 template <typename T>
