@@ -14,7 +14,7 @@ std::vector<CommandInfo>& train_command_registry() {
 
 namespace {
 
-VP_REGISTER_COMMAND("train", "Train a model (stage1: video-text contrastive pre-training)", [](CLI::App& sub) {
+VP_REGISTER_COMMAND("train", "Pre-train: stage1 (video-text contrastive), stage2 (masked distillation), align (zero-shot head)", [](CLI::App& sub) {
   sub.require_subcommand(1);
   auto& registry = train_command_registry();
   std::sort(registry.begin(), registry.end(),

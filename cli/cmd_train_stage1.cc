@@ -22,22 +22,12 @@ struct Stage1Args {
   int threads = 0;
 };
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  check(in.good(), "cannot open ", path);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": ", e.what());
-  }
-}
-
 int run_stage1(const Stage1Args& args) {
   using namespace videoprism::train;
   Stage1Config config;
   const std::string recorded = (std::filesystem::path(args.out) / "config.json").string();
-  if (args.resume && std::filesystem::exists(recorded)) config = stage1_config_from_json(read_json(recorded));
-  if (!args.config.empty()) config = stage1_config_from_json(read_json(args.config), config);
+  if (args.resume && std::filesystem::exists(recorded)) config = stage1_config_from_json(read_json_file(recorded));
+  if (!args.config.empty()) config = stage1_config_from_json(read_json_file(args.config), config);
   if (!args.data.empty()) config.data = split_list(args.data);
   if (!args.init.empty()) config.init = args.init;
   if (!args.model.empty()) {

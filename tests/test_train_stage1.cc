@@ -19,6 +19,7 @@
 #include "encoders/factorized_encoder.h"
 #include "models/video_clip.h"
 #include "test_util.h"
+#include "train_test_data.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
@@ -38,46 +39,8 @@ using namespace videoprism::train;
 std::string spm_path() { return testing::shared_dir() + "/assets/test_spm.model"; }
 ModelConfig tiny_config() { return load_config_file(testing::golden_dir("clip_tiny") + "/case.json"); }
 
-// ---- Generated captioned videos: 4 colors x 4 directions -------------------
-
-const char* kColors[] = {"red", "green", "blue", "yellow"};
-const uint8_t kRgb[4][3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
-const char* kDirections[] = {"left", "right", "up", "down"};
-constexpr int kSize = 24, kFileFrames = 8, kSquare = 6, kSpeed = 2;
-
-std::string caption(int color, int direction) {
-  return std::string("a ") + kColors[color] + " square moving " + kDirections[direction];
-}
-
-// A square crossing a black 24x24 canvas, 8 frames, lossless FFV1.
-void write_moving_square(const std::string& path, int color, int direction, std::mt19937& rng) {
-  const int travel = kSpeed * (kFileFrames - 1), room = kSize - kSquare;
-  std::uniform_int_distribution<int> along(0, room - travel), across(0, room);
-  int start = along(rng), other = across(rng);
-  if (direction == 0 || direction == 2) start += travel;  // left / up start far
-  torch::Tensor frames = torch::zeros({kFileFrames, kSize, kSize, 3}, torch::kUInt8);
-  for (int f = 0; f < kFileFrames; ++f) {
-    const int sign = (direction == 0 || direction == 2) ? -1 : 1;
-    const int pos = start + sign * kSpeed * f;
-    const int y = direction >= 2 ? pos : other, x = direction >= 2 ? other : pos;
-    for (int c = 0; c < 3; ++c) frames[f].slice(0, y, y + kSquare).slice(1, x, x + kSquare).select(2, c).fill_(kRgb[color][c]);
-  }
-  write_video(path, frames);
-}
-
-// Writes `per_class` videos per class and a manifest; returns its path.
-std::string write_dataset(const std::string& dir, int per_class, unsigned seed, const std::string& name) {
-  std::mt19937 rng(seed);
-  std::ofstream manifest(dir + "/" + name + ".jsonl");
-  for (int k = 0; k < per_class; ++k)
-    for (int color = 0; color < 4; ++color)
-      for (int direction = 0; direction < 4; ++direction) {
-        const std::string file = name + "_" + std::to_string(k) + "_" + std::to_string(color) + std::to_string(direction) + ".mkv";
-        write_moving_square(dir + "/" + file, color, direction, rng);
-        manifest << nlohmann::json{{"video", file}, {"caption", caption(color, direction)}}.dump() << "\n";
-      }
-  return dir + "/" + name + ".jsonl";
-}
+using testing::kSize;
+using testing::write_dataset;
 
 Stage1Config tiny_train_config(const std::vector<std::string>& data) {
   Stage1Config c;

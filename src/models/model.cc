@@ -170,6 +170,9 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
     check(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
     torch::Tensor v = video.to(options.device, options.dtype);
     torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
+    // All-zero paddings mean the same as none (tested); skipping them saves the
+    // masks and the FFN re-masking on every layer.
+    if (fp.defined() && !(fp != 0).any().item<bool>()) fp = torch::Tensor();
     out = encode_video(v, fp, options);
   }
   if (ids.defined()) {

@@ -134,3 +134,19 @@ CheckpointFiles CheckpointStore::read(const std::string& folder) {
 }
 
 }  // namespace videoprism::train
+
+namespace videoprism::train {
+
+std::string resolve_model_checkpoint(const std::string& path) {
+  const fs::path p(path);
+  if (!fs::is_directory(p)) {
+    check(fs::exists(p), "checkpoint ", path, ": no such file or directory");
+    return path;
+  }
+  if (fs::exists(p / "model.npz")) return (p / "model.npz").string();
+  std::optional<std::string> folder = CheckpointStore((p).string()).latest();
+  check(folder.has_value(), "checkpoint ", path, ": a directory with neither model.npz nor a complete checkpoint");
+  return *folder + "/model.npz";
+}
+
+}  // namespace videoprism::train

@@ -43,11 +43,12 @@ Manifest read_manifest(const std::string& path) {
     check(j.is_object(), where, "expected a JSON object");
     check(j.contains("video") && j["video"].is_string() && !j["video"].get<std::string>().empty(), where,
           "expected a non-empty string \"video\"");
-    check(j.contains("caption") && j["caption"].is_string(), where, "expected a string \"caption\"");
+    // Video-only data (stage 2) may leave the caption out.
+    check(!j.contains("caption") || j["caption"].is_string(), where, "expected a string \"caption\"");
     ManifestItem item;
     fs::path video = j["video"].get<std::string>();
     item.video = video.is_absolute() || folder.empty() ? video.string() : (folder / video).string();
-    item.caption = j["caption"].get<std::string>();
+    if (j.contains("caption")) item.caption = j["caption"].get<std::string>();
     for (const char* key : {"start", "end"}) {
       if (!j.contains(key) || j[key].is_null()) continue;
       check(j[key].is_number() && j[key].get<double>() >= 0, where, "\"", key, "\" must be seconds >= 0");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include "encoders/factorized_encoder.h"
@@ -214,14 +215,30 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   } else {
     s.model->init_random(config.seed);
   }
+  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(s.model->module_ptr());
+  if (!checkpoint && !config.vision_encoder_init.empty()) {
+    // A bare encoder checkpoint: its keys are the vision encoder's without the prefix.
+    Model encoder = Model::load(config.vision_encoder_init);
+    check(encoder.config().kind == ModelKind::kEncoder, "stage1: vision_encoder_init ", config.vision_encoder_init,
+          " is a ", to_string(encoder.config().kind), ", expected a FactorizedEncoder");
+    std::map<std::string, torch::Tensor> source;
+    for (const auto& item : encoder.module().named_parameters()) source[item.key()] = item.value();
+    torch::NoGradGuard no_grad;
+    for (const auto& item : clip->vision_encoder->named_parameters()) {
+      check(source.count(item.key()) > 0 && source.at(item.key()).sizes() == item.value().sizes(),
+            "stage1: vision_encoder_init ", config.vision_encoder_init, " does not fit the model at '", item.key(), "'");
+      item.value().copy_(source.at(item.key()));
+    }
+  }
   s.tokenizer = std::make_unique<Tokenizer>(config.tokenizer);
   check(s.tokenizer->vocab_size() <= s.model->config().vocabulary_size, "stage1: tokenizer vocabulary ",
         s.tokenizer->vocab_size(), " exceeds the model's vocabulary_size ", s.model->config().vocabulary_size);
 
   std::vector<NamedParameter> params;
   for (auto& [key, tensor] : s.model->named_arrays()) {
-    tensor.set_requires_grad(true);
-    params.push_back({key, tensor, takes_weight_decay(key)});
+    const bool frozen = config.freeze_vision_encoder && key.rfind("params/vision_encoder/", 0) == 0;
+    tensor.set_requires_grad(!frozen);
+    if (!frozen) params.push_back({key, tensor, takes_weight_decay(key)});
   }
   s.log_scale = torch::full({}, std::log(1.0 / config.temperature_init), torch::kFloat32);
   if (config.learn_temperature) {

@@ -35,6 +35,8 @@ nlohmann::json to_json(const Stage1Config& c) {
   j["model_preset"] = c.model_preset;
   j["model_config"] = config_to_json(c.resolved_model());
   j["init"] = c.init;
+  j["vision_encoder_init"] = c.vision_encoder_init;
+  j["freeze_vision_encoder"] = c.freeze_vision_encoder;
   j["tokenizer"] = c.tokenizer;
   j["max_text_length"] = c.max_text_length;
   j["data"] = c.data;
@@ -76,7 +78,7 @@ nlohmann::json to_json(const Stage1Config& c) {
 Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
   check(j.is_object(), "stage1 config: expected a JSON object");
   static const std::set<std::string> known = {
-      "model_preset", "model_config", "init", "tokenizer", "max_text_length", "data", "num_frames", "image_size",
+      "model_preset", "model_config", "init", "vision_encoder_init", "freeze_vision_encoder", "tokenizer", "max_text_length", "data", "num_frames", "image_size",
       "scale_jitter", "flip", "workers", "prefetch", "batch_size", "grad_accum", "steps", "lr", "warmup_steps",
       "decay", "min_lr_ratio", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm", "token_drop",
       "temperature_convention", "temperature_init", "logit_scale_max", "learn_temperature", "dtype", "threads",
@@ -93,6 +95,8 @@ Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
       if (!j.contains("model_preset")) c.model_preset.clear();
     }
     get("init", c.init);
+    get("vision_encoder_init", c.vision_encoder_init);
+    get("freeze_vision_encoder", c.freeze_vision_encoder);
     get("tokenizer", c.tokenizer);
     get("max_text_length", c.max_text_length);
     if (j.contains("data")) {

@@ -57,6 +57,10 @@ class CheckpointStore {
   int keep_;
 };
 
+// The model .npz a user names: a run directory (its latest checkpoint's
+// model.npz), a checkpoint folder (its model.npz) or an .npz file.
+std::string resolve_model_checkpoint(const std::string& path);
+
 // Writes text to path atomically (path.tmp + fsync + rename).
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -1,6 +1,6 @@
 // Video-text manifests: JSON Lines, one clip per line:
 //   {"video": "clips/a.mp4", "caption": "a dog runs", "start": 1.5, "end": 4.0}
-// "start"/"end" (seconds) are optional; relative video paths are resolved
+// "caption" may be left out for video-only data (stage 2); "start"/"end" (seconds) are optional; relative video paths are resolved
 // against the manifest's folder.
 #pragma once
 

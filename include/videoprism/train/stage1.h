@@ -31,6 +31,12 @@ struct Stage1Config {
   std::string model_preset;
   ModelConfig model_config;
   std::string init;        // checkpoint to start from; empty: random init (seed)
+  // LiT-style alignment (`train align`): a bare FactorizedEncoder checkpoint
+  // (e.g. the stage-2 student) replacing the vision encoder after `init`, and
+  // whether the vision encoder is frozen (only the text tower, auxiliary
+  // layers and pooler train).
+  std::string vision_encoder_init;
+  bool freeze_vision_encoder = false;
   std::string tokenizer;   // SentencePiece .model (vocab <= model vocabulary_size)
   int max_text_length = 64;
 

@@ -1,0 +1,263 @@
+// Stage2Trainer: the stage-2 training loop (shares checkpointing, optimizer,
+// schedule, data, metrics and distribution with stage 1).
+#include "videoprism/train/stage2.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "models/video_clip.h"
+#include "videoprism/error.h"
+#include "videoprism/train/checkpoint.h"
+#include "videoprism/train/distributed.h"
+#include "videoprism/train/metrics.h"
+
+namespace videoprism::train {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr uint64_t kMaskPurpose = 1, kShufflePurpose = 2;
+
+}  // namespace
+
+struct Stage2Trainer::Impl {
+  Stage2Config config;
+  std::string run_dir;
+  Distributed dist;
+  std::unique_ptr<Model> teacher, student;
+  Stage2Decoders decoders{nullptr};
+  std::unique_ptr<AdamW> optimizer;
+  std::unique_ptr<VideoTextLoader> loader;
+  std::unique_ptr<CheckpointStore> store;
+  std::unique_ptr<MetricsLog> metrics;
+  LrSchedule schedule;
+  torch::ScalarType dtype = torch::kBFloat16;
+  int64_t step = 0, last_saved = -1;
+  DataPosition position;
+  double last_loss = 0.0;
+  // (student parameter, teacher's vision-encoder parameter) for the distance metric.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
+
+  double distance() const {
+    torch::NoGradGuard no_grad;
+    double num = 0, den = 0;
+    for (const auto& [s, t] : pairs) {
+      num += (s - t).to(torch::kFloat64).pow(2).sum().item<double>();
+      den += t.to(torch::kFloat64).pow(2).sum().item<double>();
+    }
+    return std::sqrt(num / std::max(den, 1e-30));
+  }
+
+  void save_checkpoint() {
+    if (dist.is_main()) {
+      CheckpointFiles files;
+      files.npz["optimizer.npz"] = optimizer->state_arrays();
+      NamedArrays decoder_arrays;
+      for (auto& [key, value] : decoders->named_arrays()) decoder_arrays.emplace_back(key, value.detach().clone());
+      files.npz["decoders.npz"] = std::move(decoder_arrays);
+      files.state = {{"stage", "stage2"},
+                     {"step", step},
+                     {"data_position", to_json(position)},
+                     {"skipped_items", loader->skipped()},
+                     {"rng", {{"seed", config.seed}, {"scheme", "stateless: keyed by (seed, step, micro, purpose)"}}},
+                     {"loss", last_loss},
+                     {"world_size", dist.world()},
+                     {"config", to_json(config)}};
+      store->save(step, *student, files);
+      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string());
+    }
+    last_saved = step;
+    dist.barrier();
+  }
+
+  Stage2Step train_step() {
+    const auto start = std::chrono::steady_clock::now();
+    VideoTextBatch batch = loader->next();
+    const int micro = config.grad_accum;
+    const int64_t local = batch.video.size(0) / micro;
+    const int64_t per_micro_global = config.batch_size / micro;
+    const int64_t t = batch.video.size(1);
+    const int64_t p = student->config().encoder.patch_size;
+    const int64_t gh = batch.video.size(2) / p, gw = batch.video.size(3) / p;
+    optimizer->zero_grad();
+    double loss_sum = 0, token_sum = 0, global_sum = 0;
+    for (int m = 0; m < micro; ++m) {
+      torch::Tensor video = batch.video.narrow(0, m * local, local);
+      torch::Tensor paddings = batch.frame_paddings.narrow(0, m * local, local);
+      const int64_t first = dist.rank() * local;
+      Stage2Mask mask = sample_stage2_mask(config.mask_kind, per_micro_global, first, local, t, gh, gw,
+                                           config.mask_ratio, stateless_seed(config.seed, step, m, kMaskPurpose),
+                                           config.block_min_area);
+      torch::Tensor perm;
+      if (config.shuffle && config.token_loss) {
+        perm = sample_permutations(per_micro_global, t * gh * gw, stateless_seed(config.seed, step, m, kShufflePurpose))
+                   .narrow(0, first, local);
+      }
+      TeacherTargets targets = teacher_targets(*teacher, video, paddings, dtype);
+      Stage2Losses losses = stage2_losses(*student, decoders, video, paddings, mask, perm, targets, config, dtype);
+      (losses.total / double(micro)).backward();
+      loss_sum += losses.total.item<double>();
+      token_sum += losses.token.item<double>();
+      global_sum += losses.global.item<double>();
+    }
+    // Each rank's loss is the mean over its clips: the global-batch gradient
+    // is the mean of the ranks' gradients.
+    std::vector<torch::Tensor> grads;
+    for (auto& param : optimizer->params()) {
+      if (!param.tensor.grad().defined()) param.tensor.mutable_grad() = torch::zeros_like(param.tensor);
+      grads.push_back(param.tensor.grad());
+    }
+    dist.all_reduce_sum(grads);
+    if (dist.world() > 1)
+      for (auto& g : grads) g.div_(dist.world());
+    std::vector<double> reduced = {loss_sum, token_sum, global_sum};
+    if (dist.world() > 1) {
+      std::vector<torch::Tensor> values = {torch::tensor(reduced, torch::kFloat64).to(torch::kFloat32)};
+      dist.all_reduce_sum(values);
+      for (int i = 0; i < 3; ++i) reduced[i] = values[0][i].item<double>() / dist.world();
+    }
+    const double norm = clip_grad_norm(optimizer->params(), config.clip_grad_norm);
+    const double lr = schedule.at(step);
+    optimizer->step(lr);
+    ++step;
+    position = batch.position_after;
+    last_loss = reduced[0] / micro;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Stage2Step out;
+    out.step = step;
+    out.loss = last_loss;
+    out.token_loss = reduced[1] / micro;
+    out.global_loss = reduced[2] / micro;
+    out.lr = lr;
+    out.grad_norm = norm;
+    out.clips_per_s = double(config.batch_size) / std::max(seconds, 1e-9);
+    out.distance = distance();
+    if (metrics) {
+      metrics->write({{"step", out.step},
+                      {"loss", out.loss},
+                      {"token_loss", out.token_loss},
+                      {"global_loss", out.global_loss},
+                      {"lr", out.lr},
+                      {"grad_norm", out.grad_norm},
+                      {"teacher_distance", out.distance},
+                      {"clips_per_s", out.clips_per_s},
+                      {"step_s", seconds},
+                      {"dataset", batch.dataset}});
+    }
+    return out;
+  }
+};
+
+Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resume) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  config.data_options.seed = config.seed;
+  config.validate();
+  s.config = config;
+  s.run_dir = run_dir;
+  s.dist = Distributed::from_env();
+  if (config.threads > 0) torch::set_num_threads(config.threads);
+  s.dtype = parse_dtype(config.dtype);
+  fs::create_directories(run_dir);
+  s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
+  std::optional<std::string> checkpoint = resume ? s.store->latest() : std::nullopt;
+  if (resume && !checkpoint && s.dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
+  CheckpointFiles restored;
+  if (checkpoint) restored = CheckpointStore::read(*checkpoint);
+
+  // Teacher: frozen, full stage-1 model. Student: its vision encoder.
+  const std::string teacher_path = resolve_model_checkpoint(config.teacher);
+  s.teacher = std::make_unique<Model>(Model::load(teacher_path));
+  check(s.teacher->config().kind == ModelKind::kVideoClip, "stage2: teacher ", teacher_path,
+        " is a ", to_string(s.teacher->config().kind), ", expected a FactorizedVideoCLIP");
+  for (auto& [key, tensor] : s.teacher->named_arrays()) tensor.set_requires_grad(false);
+  const ModelConfig encoder_config = encoder_model_config(s.teacher->config());
+  check(config.data_options.image_size % encoder_config.encoder.patch_size == 0, "stage2: image_size ",
+        config.data_options.image_size, " is not a multiple of the patch size ", encoder_config.encoder.patch_size);
+  s.student = std::make_unique<Model>(encoder_config);
+  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(s.teacher->module_ptr());
+  std::map<std::string, torch::Tensor> teacher_encoder;
+  for (const auto& item : clip->vision_encoder->named_parameters()) teacher_encoder[item.key()] = item.value();
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& item : s.student->module().named_parameters()) {
+      torch::Tensor source = teacher_encoder.at(item.key());
+      item.value().copy_(source);
+      s.pairs.emplace_back(item.value(), source);
+    }
+  }
+  if (checkpoint) s.student->load_weights(*checkpoint + "/model.npz");
+
+  const int64_t grid = config.data_options.image_size / encoder_config.encoder.patch_size;
+  const int64_t length = int64_t(config.data_options.num_frames) * grid * grid;
+  const DecoderOptions decoder = resolve_decoder_options(config.decoder, encoder_config.encoder);
+  s.decoders = Stage2Decoders(decoder, encoder_config.encoder.model_dim, length, config.token_loss, config.global_loss);
+  s.decoders->init_random(config.seed ^ 0xdec0de);
+  if (checkpoint) {
+    std::map<std::string, torch::Tensor> saved(restored.npz.at("decoders.npz").begin(),
+                                               restored.npz.at("decoders.npz").end());
+    torch::NoGradGuard no_grad;
+    for (auto& [key, tensor] : s.decoders->named_arrays()) {
+      check(saved.count(key) > 0, *checkpoint, "/decoders.npz: missing '", key, "'");
+      check(saved.at(key).sizes() == tensor.sizes(), *checkpoint, "/decoders.npz: '", key, "' expected ",
+            tensor.sizes(), ", got ", saved.at(key).sizes());
+      tensor.copy_(saved.at(key));
+    }
+  }
+
+  std::vector<NamedParameter> params;
+  for (auto& [key, tensor] : s.student->named_arrays()) {
+    tensor.set_requires_grad(true);
+    params.push_back({key, tensor, takes_weight_decay(key)});
+  }
+  for (auto& [key, tensor] : s.decoders->named_arrays()) {
+    tensor.set_requires_grad(true);
+    params.push_back({key, tensor, takes_weight_decay(key)});
+  }
+  s.optimizer = std::make_unique<AdamW>(std::move(params), config.adamw);
+  s.schedule = {config.lr, config.warmup_steps, config.steps, config.decay, config.min_lr / config.lr};
+
+  const DataPosition* start = nullptr;
+  if (checkpoint) {
+    s.optimizer->load_state(restored.npz.at("optimizer.npz"));
+    s.step = restored.state.at("step").get<int64_t>();
+    s.position = data_position_from_json(restored.state.at("data_position"));
+    start = &s.position;
+    s.last_saved = s.step;
+  }
+  std::vector<Manifest> manifests;
+  for (const auto& path : config.data) manifests.push_back(read_manifest(path));
+  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), config.data_options, config.batch_size,
+                                               s.dist.rank(), s.dist.world(), config.grad_accum, start);
+  if (s.dist.is_main()) {
+    write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");
+    s.metrics = std::make_unique<MetricsLog>((fs::path(run_dir) / "metrics.jsonl").string(),
+                                             checkpoint ? s.step : (resume ? 0 : -1));
+  }
+}
+
+Stage2Trainer::~Stage2Trainer() = default;
+
+std::vector<Stage2Step> Stage2Trainer::run() {
+  Impl& s = *impl_;
+  const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
+  ProgressBar bar(s.config.steps);
+  std::vector<Stage2Step> done;
+  while (s.step < end) {
+    Stage2Step r = s.train_step();
+    check(std::isfinite(r.loss), "stage2: loss is not finite at step ", r.step);
+    done.push_back(r);
+    if (s.dist.is_main() && s.config.progress) bar.update(r.step, r.loss, r.clips_per_s);
+    if (s.step % s.config.checkpoint_every == 0 && s.step < end) s.save_checkpoint();
+  }
+  if (s.last_saved != s.step) s.save_checkpoint();
+  if (s.dist.is_main() && s.config.progress) bar.finish();
+  return done;
+}
+
+Model& Stage2Trainer::student() { return *impl_->student; }
+Model& Stage2Trainer::teacher() { return *impl_->teacher; }
+int64_t Stage2Trainer::step() const { return impl_->step; }
+double Stage2Trainer::teacher_distance() const { return impl_->distance(); }
+
+}  // namespace videoprism::train

@@ -1,0 +1,92 @@
+// Stage-2 forward: teacher targets, the student on visible tokens, the losses.
+#include "encoders/factorized_encoder.h"
+#include "models/video_clip.h"
+#include "videoprism/error.h"
+#include "videoprism/train/stage2.h"
+
+namespace videoprism::train {
+
+ModelConfig encoder_model_config(const ModelConfig& clip) {
+  ModelConfig encoder;
+  encoder.kind = ModelKind::kEncoder;
+  encoder.encoder = clip.encoder;
+  return encoder;
+}
+
+TeacherTargets teacher_targets(Model& teacher, const torch::Tensor& video, const torch::Tensor& frame_paddings,
+                               torch::ScalarType dtype) {
+  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(teacher.module_ptr());
+  check(clip != nullptr, "stage2: the teacher must be a FactorizedVideoCLIP (a stage-1 checkpoint)");
+  torch::NoGradGuard no_grad;
+  torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(dtype) : frame_paddings;
+  VideoClipOutputs out = clip->encode_video(video.to(dtype), fp);
+  return {out.spatiotemporal_features.to(torch::kFloat32), out.video_embeddings_unnormalized.to(torch::kFloat32)};
+}
+
+Stage2Mask sample_stage2_mask(MaskKind kind, int64_t global_b, int64_t first, int64_t b, int64_t t, int64_t gh,
+                              int64_t gw, double ratio, uint64_t seed, int64_t block_min_area) {
+  Stage2Mask mask;
+  mask.kind = kind;
+  const int64_t n = gh * gw;
+  if (kind == MaskKind::kTube) {
+    mask.keep = sample_tube_keep(global_b, n, ratio, seed).narrow(0, first, b).contiguous();  // [B, K]
+    mask.token_mask = tube_token_mask(mask.keep, t, n);                                        // [B, T*N]
+  } else {
+    mask.token_mask =
+        sample_block_mask(global_b, t, gh, gw, ratio, seed, block_min_area).narrow(0, first, b).reshape({b, t * n});
+  }
+  return mask;
+}
+
+StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const torch::Tensor& frame_paddings,
+                              const Stage2Mask& mask, torch::ScalarType dtype) {
+  auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(student.module_ptr());
+  check(encoder != nullptr, "stage2: the student must be a FactorizedEncoder");
+  const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3);
+  torch::Tensor input = video.to(dtype);
+  torch::Tensor patches = image_to_patch(input, encoder->config().patch_size);  // [B*T, N, P*P*3]
+  const int64_t n = patches.size(1), d = encoder->config().model_dim;
+  StudentOutputs out;
+  if (mask.kind == MaskKind::kTube) {
+    const int64_t k = mask.keep.size(1);
+    torch::Tensor index = mask.keep.view({b, 1, k, 1}).expand({b, t, k, patches.size(2)}).reshape({b * t, k, -1});
+    torch::Tensor kept = patches.gather(1, index);  // [B*T, K, P*P*3]
+    torch::Tensor patch_paddings;
+    if (frame_paddings.defined()) patch_paddings = frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, k});
+    out.compact = encoder->encode_kept_patches(kept, mask.keep, t, h, w, patch_paddings).embeddings;  // [B, T*K, D]
+    // Token t*K + k sits at slot t*N + keep[k].
+    torch::Tensor slots = (torch::arange(t, torch::kLong).view({1, t, 1}) * n + mask.keep.view({b, 1, k}))
+                              .reshape({b, t * k, 1})
+                              .expand({b, t * k, d});
+    out.by_slot = torch::zeros({b, t * n, d}, out.compact.options()).scatter(1, slots, out.compact);  // [B, T*N, D]
+  } else {
+    torch::Tensor paddings = mask.token_mask.to(dtype).view({b * t, n});  // [B*T, N]
+    if (frame_paddings.defined())
+      paddings = torch::maximum(paddings, frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, n}));
+    out.by_slot = encoder->encode_with_patches(patches, t, h, w, paddings).embeddings;  // [B, T*N, D]
+    out.compact = out.by_slot;
+    out.paddings = mask.token_mask;
+  }
+  return out;
+}
+
+Stage2Losses stage2_losses(Model& student, Stage2Decoders& decoders, const torch::Tensor& video,
+                           const torch::Tensor& frame_paddings, const Stage2Mask& mask, const torch::Tensor& perm,
+                           const TeacherTargets& targets, const Stage2Config& config, torch::ScalarType dtype) {
+  StudentOutputs visible = encode_visible(student, video, frame_paddings, mask, dtype);
+  Stage2Losses losses;
+  losses.token = torch::zeros({}, torch::kFloat32);
+  losses.global = torch::zeros({}, torch::kFloat32);
+  if (config.token_loss) {
+    torch::Tensor pred = decoders->predict_tokens(visible.by_slot, mask.token_mask, perm);  // [B, L, D] original order
+    losses.token = cosine_distance(pred, targets.tokens);
+  }
+  if (config.global_loss) {
+    torch::Tensor pred = decoders->predict_global(visible.compact, visible.paddings);  // [B, D]
+    losses.global = cosine_distance(pred, targets.global);
+  }
+  losses.total = config.token_weight * losses.token + config.global_weight * losses.global;
+  return losses;
+}
+
+}  // namespace videoprism::train
