@@ -172,7 +172,11 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
     torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
     // All-zero paddings mean the same as none (tested); skipping them saves the
     // masks and the FFN re-masking on every layer.
-    if (fp.defined() && !(fp != 0).any().item<bool>()) fp = torch::Tensor();
+    if (fp.defined()) {
+      check(fp.dim() == 2 && fp.size(0) == video.size(0) && fp.size(1) == video.size(1), "frame_paddings: expected [",
+            video.size(0), ",", video.size(1), "], got ", shape_str(fp.sizes()));
+      if (!(fp != 0).any().item<bool>()) fp = torch::Tensor();
+    }
     out = encode_video(v, fp, options);
   }
   if (ids.defined()) {
