@@ -217,6 +217,12 @@ std::function<int()> setup_eval(CLI::App& sub) {
   add_common(retrieval, *args);
   retrieval->add_option("--tokenizer", args->tokenizer, "SentencePiece model")->required();
   retrieval->add_option("--data", args->data, "Manifest of {video, caption} pairs")->required();
+  zeroshot->footer(
+      "Example:\n  videoprism eval zeroshot --checkpoint lvt.npz --tokenizer c4_en.model \\\n"
+      "    --data world/eval_test.jsonl --task class --templates kinetics --out zeroshot.json");
+  retrieval->footer(
+      "Example:\n  videoprism eval retrieval --checkpoint lvt.npz --tokenizer c4_en.model \\\n"
+      "    --data world/retrieval.jsonl --out retrieval.json");
   return [args, probe, zeroshot] {
     if (probe->parsed()) return run_probe(*args);
     if (zeroshot->parsed()) return run_zeroshot(*args);

@@ -34,6 +34,7 @@ std::function<int()> setup_frames(CLI::App& sub) {
       sub.add_option("--windows", args->windows, "Clips over K equal consecutive segments")->capture_default_str()
           ->check(CLI::PositiveNumber);
       sub.add_option("--threads", args->threads, "Decoder threads (0 = FFmpeg's choice)");
+      sub.footer("Example:\n  videoprism frames clip.mp4 --frames 16 --size 288 --crop center --windows 4 --out clips.npy");
       return [args] {
         videoprism::ClipOptions options;
         options.num_frames = args->frames;

@@ -27,6 +27,7 @@ VP_REGISTER_COMMAND("tokenize", "Tokenize texts as the text encoder sees them (J
                       sub.add_flag("--no-canonicalize", args->no_canonicalize,
                                    "Skip lower-casing / punctuation removal");
                       sub.add_option("texts", args->texts, "Texts to tokenize")->required();
+                      sub.footer("Example:\n  videoprism tokenize --tokenizer c4_en.model --max-length 16 \"A dog, running!\"");
                       return [args] {
                         videoprism::Tokenizer tok(args->tokenizer);
                         auto batch = tok.tokenize(args->texts, args->max_length,

@@ -75,6 +75,7 @@ VP_REGISTER_TRAIN_COMMAND("align", "LiT-style zero-shot head: text tower + poole
   sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");
   sub.add_option("--stop-at", args->stop_at, "Stop after this step (checkpointed), as if interrupted");
   sub.add_option("--threads", args->threads, "Intra-op threads");
+  sub.footer("Example:\n  videoprism train align --encoder runs/stage2 --init runs/stage1 --data world/stage1.jsonl \\\n    --tokenizer c4_en.model --out runs/align");
   return [args] { return run_align(*args); };
 });
 
