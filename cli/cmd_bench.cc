@@ -121,7 +121,7 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   return 0;
 }
 
-int run_bench(const BenchArgs& args, int argc_unused) {
+int run_bench(const BenchArgs& args) {
   if (args.child || args.dtypes.size() == 1) return run_one(args, args.dtypes.front());
   // One child per dtype: re-run this binary with --child so peak RSS is per dtype.
   int status_all = 0;
@@ -164,7 +164,7 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
   sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul)")->capture_default_str();
   sub.add_flag("--child", args->child)->group("");
   sub.footer("Example:\n  videoprism bench --dtype bf16 --threads 2\n  videoprism bench --model videoprism_lvt_public_v1_base --frames 8 --size 144");
-  return [args] { return run_bench(*args, 0); };
+  return [args] { return run_bench(*args); };
 });
 
 }  // namespace

@@ -71,7 +71,7 @@ struct StackInfo {
   int mlp_dim = 0;
 };
 
-StackInfo detect_stack(const Shapes& shapes, const std::vector<std::string>& keys, const std::string& prefix) {
+StackInfo detect_stack(const Shapes& shapes, const std::string& prefix) {
   StackInfo info;
   const std::string scanned = prefix + "/x_layers/";
   std::string block;
@@ -92,7 +92,6 @@ StackInfo detect_stack(const Shapes& shapes, const std::vector<std::string>& key
   auto k = shapes(block + "ff_layer/ffn_layer1/linear/kernel");  // [L?, D, F]
   info.mlp_dim = static_cast<int>(k.back());
   info.policy = shapes.has(block + "pre_layer_norm/scale") ? NormPolicy::kPrimerHybrid : NormPolicy::kPre;
-  (void)keys;
   return info;
 }
 
@@ -102,7 +101,7 @@ int isqrt_exact(int64_t n, const std::string& what) {
   return r;
 }
 
-EncoderConfig detect_encoder(const Shapes& shapes, const std::vector<std::string>& keys, const std::string& e) {
+EncoderConfig detect_encoder(const Shapes& shapes, const std::string& e) {
   EncoderConfig c;
   auto kernel = shapes(e + "patch_projection/linear/kernel");  // [P*P*3, D]
   c.model_dim = static_cast<int>(kernel[1]);
@@ -110,8 +109,8 @@ EncoderConfig detect_encoder(const Shapes& shapes, const std::vector<std::string
   c.patch_size = isqrt_exact(kernel[0] / 3, shapes.path + ": patch size");
   const int grid = isqrt_exact(shapes(e + "spatial_pos_emb/emb_var")[0], shapes.path + ": spatial_pos_emb (square grid expected)");
   c.pos_emb_shape = {static_cast<int>(shapes(e + "temporal_pos_emb/emb_var")[0]), grid, grid};
-  StackInfo spatial = detect_stack(shapes, keys, e + "spatial_encoder/transformers_stack");
-  StackInfo temporal = detect_stack(shapes, keys, e + "temporal_encoder/transformers_stack");
+  StackInfo spatial = detect_stack(shapes, e + "spatial_encoder/transformers_stack");
+  StackInfo temporal = detect_stack(shapes, e + "temporal_encoder/transformers_stack");
   c.num_spatial_layers = spatial.num_layers;
   c.num_temporal_layers = temporal.num_layers;
   const StackInfo& any = spatial.num_layers > 0 ? spatial : temporal;
@@ -133,22 +132,22 @@ ModelConfig detect_config(const std::string& npz_path) {
   ModelConfig config;
   if (shapes.has("params/vision_encoder/patch_projection/linear/kernel")) {
     config.kind = ModelKind::kVideoClip;
-    config.encoder = detect_encoder(shapes, keys, "params/vision_encoder/");
+    config.encoder = detect_encoder(shapes, "params/vision_encoder/");
     config.encoder.norm_policy = NormPolicy::kPre;
-    StackInfo aux = detect_stack(shapes, keys, "params/auxiliary_encoder/transformers_stack");
+    StackInfo aux = detect_stack(shapes, "params/auxiliary_encoder/transformers_stack");
     config.num_auxiliary_layers = aux.num_layers;
-    StackInfo text = detect_stack(shapes, keys, "params/text_encoder/unimodal_transformer");
+    StackInfo text = detect_stack(shapes, "params/text_encoder/unimodal_transformer");
     config.num_unimodal_layers = text.num_layers;
     config.text_norm_policy = text.policy;
     config.vocabulary_size = static_cast<int>(shapes("params/text_encoder/token_emb/emb_var")[0]);
     config.enable_causal_atten = true;
   } else if (shapes.has("params/encoder/patch_projection/linear/kernel")) {
     config.kind = ModelKind::kVideoClassifier;
-    config.encoder = detect_encoder(shapes, keys, "params/encoder/");
+    config.encoder = detect_encoder(shapes, "params/encoder/");
     config.num_classes = static_cast<int>(shapes("params/projection/linear/kernel")[1]);
   } else if (shapes.has("params/patch_projection/linear/kernel")) {
     config.kind = ModelKind::kEncoder;
-    config.encoder = detect_encoder(shapes, keys, "params/");
+    config.encoder = detect_encoder(shapes, "params/");
   } else {
     fail(npz_path, ": cannot detect the model: no 'params/patch_projection', 'params/vision_encoder/...' or "
                    "'params/encoder/...' arrays (", keys.size(), " arrays, first '", keys.empty() ? "" : keys[0], "')");
