@@ -11,6 +11,7 @@
 
 #include "encoders/factorized_encoder.h"
 #include "models/video_clip.h"
+#include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/tokenizer.h"
 #include "videoprism/train/checkpoint.h"
@@ -276,22 +277,7 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
 
 Stage1Trainer::~Stage1Trainer() = default;
 
-std::vector<Stage1Step> Stage1Trainer::run() {
-  Impl& s = *impl_;
-  const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
-  ProgressBar bar(s.config.steps);
-  std::vector<Stage1Step> done;
-  while (s.step < end) {
-    Stage1Step r = s.train_step();
-    check(std::isfinite(r.loss), "stage1: loss is not finite at step ", r.step);
-    done.push_back(r);
-    if (s.dist.is_main() && s.config.progress) bar.update(r.step, r.loss, r.clips_per_s);
-    if (s.step % s.config.checkpoint_every == 0 && s.step < end) s.save_checkpoint();
-  }
-  if (s.last_saved != s.step) s.save_checkpoint();
-  if (s.dist.is_main() && s.config.progress) bar.finish();
-  return done;
-}
+std::vector<Stage1Step> Stage1Trainer::run() { return run_training_loop<Stage1Step>(*impl_, "stage1"); }
 
 Model& Stage1Trainer::model() { return *impl_->model; }
 int64_t Stage1Trainer::step() const { return impl_->step; }

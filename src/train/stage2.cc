@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "models/video_clip.h"
+#include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/train/checkpoint.h"
 #include "videoprism/train/distributed.h"
@@ -238,22 +239,7 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
 
 Stage2Trainer::~Stage2Trainer() = default;
 
-std::vector<Stage2Step> Stage2Trainer::run() {
-  Impl& s = *impl_;
-  const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
-  ProgressBar bar(s.config.steps);
-  std::vector<Stage2Step> done;
-  while (s.step < end) {
-    Stage2Step r = s.train_step();
-    check(std::isfinite(r.loss), "stage2: loss is not finite at step ", r.step);
-    done.push_back(r);
-    if (s.dist.is_main() && s.config.progress) bar.update(r.step, r.loss, r.clips_per_s);
-    if (s.step % s.config.checkpoint_every == 0 && s.step < end) s.save_checkpoint();
-  }
-  if (s.last_saved != s.step) s.save_checkpoint();
-  if (s.dist.is_main() && s.config.progress) bar.finish();
-  return done;
-}
+std::vector<Stage2Step> Stage2Trainer::run() { return run_training_loop<Stage2Step>(*impl_, "stage2"); }
 
 Model& Stage2Trainer::student() { return *impl_->student; }
 Model& Stage2Trainer::teacher() { return *impl_->teacher; }
