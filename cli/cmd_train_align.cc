@@ -16,7 +16,7 @@ namespace videoprism::cli {
 namespace {
 
 struct AlignArgs {
-  std::string encoder, init, data, out, config, tokenizer, dtype;
+  std::string encoder, init, data, out, config, tokenizer, dtype, device;
   bool resume = false;
   int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
   int threads = 0;
@@ -39,6 +39,7 @@ int run_align(const AlignArgs& args) {
   if (!args.data.empty()) config.data = split_list(args.data);
   if (!args.tokenizer.empty()) config.tokenizer = args.tokenizer;
   if (!args.dtype.empty()) config.dtype = args.dtype;
+  if (!args.device.empty()) config.device = args.device;
   if (args.steps > 0) config.steps = args.steps;
   if (args.batch_size > 0) config.batch_size = args.batch_size;
   if (args.checkpoint_every > 0) config.checkpoint_every = args.checkpoint_every;
@@ -70,6 +71,7 @@ VP_REGISTER_TRAIN_COMMAND("align", "LiT-style zero-shot head: text tower + poole
   sub.add_flag("--resume", args->resume, "Continue from the run directory's latest checkpoint");
   sub.add_option("--tokenizer", args->tokenizer, "SentencePiece .model");
   sub.add_option("--dtype", args->dtype, "Activations: bf16 or f32");
+  sub.add_option("--device", args->device, "Train on cpu (default), cuda or cuda:N");
   sub.add_option("--steps", args->steps, "Total optimizer steps");
   sub.add_option("--batch-size", args->batch_size, "Global batch (clips per step over all processes)");
   sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");

@@ -13,7 +13,7 @@ namespace videoprism::cli {
 namespace {
 
 struct Stage2Args {
-  std::string teacher, data, out, config, dtype, mask;
+  std::string teacher, data, out, config, dtype, device, mask;
   bool resume = false, no_shuffle = false, no_global = false, no_local = false;
   double mask_ratio = -1;
   int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
@@ -29,6 +29,7 @@ int run_stage2(const Stage2Args& args) {
   if (!args.teacher.empty()) config.teacher = args.teacher;
   if (!args.data.empty()) config.data = split_list(args.data);
   if (!args.dtype.empty()) config.dtype = args.dtype;
+  if (!args.device.empty()) config.device = args.device;
   if (!args.mask.empty()) config.mask_kind = parse_mask_kind(args.mask);
   if (args.mask_ratio >= 0) config.mask_ratio = args.mask_ratio;
   if (args.no_shuffle) config.shuffle = false;
@@ -66,6 +67,7 @@ VP_REGISTER_TRAIN_COMMAND("stage2", "Masked video modeling with global-local dis
   sub.add_flag("--no-global", args->no_global, "Ablation: token-wise distillation only");
   sub.add_flag("--no-local", args->no_local, "Ablation: global distillation only");
   sub.add_option("--dtype", args->dtype, "Activations: bf16 or f32");
+  sub.add_option("--device", args->device, "Train on cpu (default), cuda or cuda:N");
   sub.add_option("--steps", args->steps, "Total optimizer steps");
   sub.add_option("--batch-size", args->batch_size, "Global batch (clips per step over all processes)");
   sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -76,6 +77,45 @@ double max_param_diff(const std::map<std::string, torch::Tensor>& a, const std::
   double diff = 0;
   for (const auto& [key, value] : a) diff = std::max(diff, testing::max_abs_diff(value, b.at(key)));
   return diff;
+}
+
+// ---- Config ------------------------------------------------------------------
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Stage1Config, DeviceRoundTripsThroughJsonAndABadOneIsNamed) {
+  Stage1Config c = tiny_train_config({"unused.jsonl"});
+  EXPECT_EQ(c.device, "cpu");
+  EXPECT_EQ(to_json(c)["device"], "cpu");
+  c.device = "cuda:1";
+  const Stage1Config back = stage1_config_from_json(to_json(c));
+  EXPECT_EQ(back.device, "cuda:1");
+  EXPECT_EQ(to_json(back), to_json(c));
+  nlohmann::json older = to_json(c);  // a run recorded before the key existed trains on the CPU
+  older.erase("device");
+  EXPECT_EQ(stage1_config_from_json(older).device, "cpu");
+
+  c.device = "cpu";
+  EXPECT_NO_THROW(c.validate());
+  c.device = "gpu";
+  std::string message = error_of([&] { c.validate(); });
+  std::printf("bad device: %s\n", message.c_str());
+  EXPECT_NE(message.find("\"device\""), std::string::npos) << message;
+  EXPECT_NE(message.find("\"gpu\""), std::string::npos) << message;
+  if (!torch::cuda::is_available()) {
+    c.device = "cuda";
+    message = error_of([&] { c.validate(); });
+    std::printf("no CUDA: %s\n", message.c_str());
+    EXPECT_NE(message.find("\"cuda\""), std::string::npos) << message;
+    EXPECT_NE(message.find("is_available"), std::string::npos) << message;
+  }
 }
 
 // ---- Loss and gradients ----------------------------------------------------

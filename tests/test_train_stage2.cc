@@ -19,6 +19,7 @@
 #include "encoders/factorized_encoder.h"
 #include "test_util.h"
 #include "train_test_data.h"
+#include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
 #include "videoprism/train/checkpoint.h"
@@ -47,6 +48,34 @@ double max_diff(const std::map<std::string, torch::Tensor>& a, const std::map<st
   double diff = 0;
   for (const auto& [key, value] : a) diff = std::max(diff, testing::max_abs_diff(value, b.at(key)));
   return diff;
+}
+
+// ---- Config ------------------------------------------------------------------
+
+TEST(Stage2Config, DeviceRoundTripsThroughJsonAndABadOneIsNamed) {
+  Stage2Config c;
+  c.teacher = "teacher.npz";
+  c.data = {"unused.jsonl"};
+  EXPECT_EQ(to_json(c)["device"], "cpu");
+  c.device = "cuda:0";
+  const Stage2Config back = stage2_config_from_json(to_json(c));
+  EXPECT_EQ(back.device, "cuda:0");
+  EXPECT_EQ(to_json(back), to_json(c));
+  c.device = "cpu";
+  EXPECT_NO_THROW(c.validate());
+  c.device = "cuda:x";
+  try {
+    c.validate();
+    ADD_FAILURE() << "validate() accepted device cuda:x";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("stage2: \"device\""), std::string::npos) << message;
+    EXPECT_NE(message.find("\"cuda:x\""), std::string::npos) << message;
+  }
+  if (!torch::cuda::is_available()) {
+    c.device = "cuda:0";
+    EXPECT_THROW(c.validate(), Error);
+  }
 }
 
 // ---- Masks and shuffling ---------------------------------------------------

@@ -65,7 +65,12 @@ std::string CheckpointStore::save(int64_t step, const Model& model, const Checkp
   model.save(tmp_dir + "/model.npz");
   fsync_path(tmp_dir + "/model.npz", false);
   for (const auto& [file, arrays] : files.npz) {
-    save_npz(tmp_dir + "/" + file, arrays);
+    // The npz writer reads host memory: arrays of a GPU run (optimizer
+    // moments, decoders, logit scale) are copied to the CPU here.
+    NamedArrays host;
+    for (const auto& [key, value] : arrays)
+      host.emplace_back(key, value.device().is_cpu() ? value : value.detach().to(torch::kCPU));
+    save_npz(tmp_dir + "/" + file, host);
     fsync_path(tmp_dir + "/" + file, false);
   }
   {

@@ -21,7 +21,7 @@ double text_to_video_recall_at_1(const torch::Tensor& video, const torch::Tensor
   torch::NoGradGuard no_grad;
   torch::Tensor similarity = torch::matmul(text.to(torch::kFloat32), video.to(torch::kFloat32).t());  // [N, N]
   torch::Tensor best = similarity.argmax(1);
-  torch::Tensor hits = best.eq(torch::arange(text.size(0), torch::kLong));
+  torch::Tensor hits = best.eq(torch::arange(text.size(0), best.options()));
   return hits.to(torch::kFloat64).mean().item<double>();
 }
 

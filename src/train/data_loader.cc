@@ -244,6 +244,16 @@ struct VideoTextLoader::Impl {
           VideoTextBatch out = *batch;
           out.video = torch::stack(frames);          // [B, T, S, S, 3]
           out.frame_paddings = torch::stack(paddings);  // [B, T]
+          if (options.pin_memory) {
+            try {
+              out.video = out.video.pin_memory();
+              out.frame_paddings = out.frame_paddings.pin_memory();
+            } catch (const std::exception& e) {
+              promise->set_exception(
+                  std::make_exception_ptr(Error(std::string("data: cannot pin a batch: ") + e.what())));
+              return;
+            }
+          }
           promise->set_value(std::move(out));
         }
       });

@@ -58,11 +58,13 @@ Distributed Distributed::from_env() {
 
 torch::Tensor Distributed::all_gather_with_local_grad(const torch::Tensor& local) {
   if (world_ == 1) return local;
-  torch::Tensor input = local.detach().contiguous();
+  // Gloo here runs on host memory: a GPU tensor goes through the CPU.
+  torch::Tensor input = local.detach().to(torch::kCPU).contiguous();
   std::vector<torch::Tensor> inputs{input};
   std::vector<std::vector<torch::Tensor>> outputs(1);
   for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(input));
   impl_->group->allgather(outputs, inputs)->wait();
+  for (auto& part : outputs[0]) part = part.to(local.device());
   outputs[0][rank_] = local;  // gradient flows through this rank's slot only
   return torch::cat(outputs[0], 0);
 }
@@ -72,7 +74,8 @@ void Distributed::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
   // One flat buffer: a single collective instead of one per parameter.
   std::vector<torch::Tensor> flat_parts;
   for (const auto& t : tensors) flat_parts.push_back(t.reshape({-1}));
-  std::vector<torch::Tensor> buffer{torch::cat(flat_parts)};
+  // Gloo here runs on host memory: GPU tensors go through the CPU.
+  std::vector<torch::Tensor> buffer{torch::cat(flat_parts).to(torch::kCPU)};
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::SUM;
   impl_->group->allreduce(buffer, options)->wait();

@@ -60,7 +60,8 @@ void AdamW::load_state(const std::vector<std::pair<std::string, torch::Tensor>>&
     check(it != by_name.end(), "optimizer state: missing ", key);
     check(it->second.sizes() == like.sizes(), "optimizer state: ", key, " expected ", shape_str(like.sizes()),
           ", got ", shape_str(it->second.sizes()));
-    return it->second.to(torch::kFloat32).clone();
+    // Onto the parameter's device (a checkpoint is read on the CPU); always a copy.
+    return it->second.to(like.device(), torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
   };
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -74,11 +75,15 @@ void AdamW::load_state(const std::vector<std::pair<std::string, torch::Tensor>>&
 
 double clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm) {
   torch::NoGradGuard no_grad;
-  double sum = 0.0;
+  // Accumulated on the gradients' device (one synchronization, not one per
+  // parameter), in float64, in parameter order: the CPU result is unchanged.
+  torch::Tensor sum;
   for (const auto& p : params) {
-    if (p.tensor.grad().defined()) sum += p.tensor.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+    if (!p.tensor.grad().defined()) continue;
+    torch::Tensor part = p.tensor.grad().to(torch::kFloat64).pow(2).sum();
+    sum = sum.defined() ? sum + part : part;
   }
-  const double norm = std::sqrt(sum);
+  const double norm = sum.defined() ? std::sqrt(sum.item<double>()) : 0.0;
   if (max_norm > 0 && norm > max_norm) {
     const double factor = max_norm / (norm + 1e-6);
     for (const auto& p : params) {

@@ -7,15 +7,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <random>
 
-#include "encoders/factorized_encoder.h"
 #include "models/video_clip.h"
 #include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/tokenizer.h"
 #include "videoprism/train/checkpoint.h"
 #include "videoprism/train/contrastive_loss.h"
+#include "videoprism/train/device.h"
 #include "videoprism/train/distributed.h"
 #include "videoprism/train/metrics.h"
 
@@ -23,62 +22,9 @@ namespace videoprism::train {
 namespace fs = std::filesystem;
 namespace {
 
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// Token-drop randomness of micro-batch `micro` of step `step`: stateless, so
-// a resumed or distributed run draws the same masks.
-uint64_t token_drop_seed(uint64_t seed, int64_t step, int micro) {
-  return mix(mix(seed ^ 0x70de) ^ mix(uint64_t(step) * 1315423911ULL + uint64_t(micro)));
-}
-
 const char* kLogitScaleKey = "train/log_logit_scale";
 
 }  // namespace
-
-torch::Tensor sample_tube_keep_indices(int64_t b, int64_t n, double drop, uint64_t seed) {
-  const int64_t k = std::max<int64_t>(1, std::llround(double(n) * (1.0 - drop)));
-  torch::Tensor keep = torch::empty({b, k}, torch::kLong);  // [B, K]
-  std::mt19937_64 rng(seed);
-  std::vector<int64_t> perm(n);
-  for (int64_t i = 0; i < b; ++i) {
-    for (int64_t j = 0; j < n; ++j) perm[j] = j;
-    for (int64_t j = n; j > 1; --j) std::swap(perm[j - 1], perm[rng() % uint64_t(j)]);
-    std::sort(perm.begin(), perm.begin() + k);
-    for (int64_t j = 0; j < k; ++j) keep[i][j] = perm[j];
-  }
-  return keep;
-}
-
-Stage1Embeddings stage1_embed(Model& model, const torch::Tensor& video, const torch::Tensor& frame_paddings,
-                              const torch::Tensor& keep_indices, const torch::Tensor& text_ids,
-                              const torch::Tensor& text_paddings, torch::ScalarType dtype) {
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(model.module_ptr());
-  check(clip != nullptr, "stage1: the model must be a FactorizedVideoCLIP");
-  torch::Tensor input = video.to(dtype);
-  torch::Tensor video_embeddings;
-  if (!keep_indices.defined()) {
-    video_embeddings = clip->encode_video(input, frame_paddings).video_embeddings;
-  } else {
-    const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3);
-    const int64_t k = keep_indices.size(1);
-    torch::Tensor patches = image_to_patch(input, model.config().encoder.patch_size);  // [B*T, N, P*P*3]
-    torch::Tensor index = keep_indices.to(torch::kLong).view({b, 1, k, 1}).expand({b, t, k, patches.size(2)});
-    torch::Tensor kept = patches.gather(1, index.reshape({b * t, k, patches.size(2)}));  // [B*T, K, P*P*3]
-    torch::Tensor patch_paddings;
-    if (frame_paddings.defined()) patch_paddings = frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, k});
-    EncoderOutputs encoded = clip->vision_encoder->encode_kept_patches(kept, keep_indices, t, h, w, patch_paddings);
-    torch::Tensor features = encoded.embeddings;  // [B, T*K, D]
-    if (clip->auxiliary_encoder) features = clip->auxiliary_encoder->forward(features);
-    video_embeddings = l2_normalize(clip->contrastive_vision_pooler->forward(features).squeeze(1));  // [B, D]
-  }
-  torch::Tensor text_embeddings = clip->encode_text(text_ids, text_paddings.to(dtype)).text_embeddings;
-  return {video_embeddings.to(torch::kFloat32), text_embeddings.to(torch::kFloat32)};
-}
 
 struct Stage1Trainer::Impl {
   Stage1Config config;
@@ -93,6 +39,7 @@ struct Stage1Trainer::Impl {
   std::unique_ptr<MetricsLog> metrics;
   LrSchedule schedule;
   torch::ScalarType dtype = torch::kBFloat16;
+  torch::Device device = torch::kCPU;  // model, logit scale, AdamW state, batches
   int64_t step = 0;
   int64_t last_saved = -1;
   DataPosition position;
@@ -124,6 +71,11 @@ struct Stage1Trainer::Impl {
     const auto start = std::chrono::steady_clock::now();
     VideoTextBatch batch = loader->next();
     TokenizedBatch text = tokenizer->tokenize(batch.captions, config.max_text_length);
+    // The batch on the training device (pinned by the loader when that is a GPU).
+    const torch::Tensor video = to_device(batch.video, device);                 // [b*A, T, S, S, 3]
+    const torch::Tensor frame_paddings = to_device(batch.frame_paddings, device);  // [b*A, T]
+    const torch::Tensor text_ids = to_device(text.ids, device);                 // [b*A, L]
+    const torch::Tensor text_paddings = to_device(text.paddings, device);       // [b*A, L]
     const int micro = config.grad_accum;
     const int64_t local = batch.video.size(0) / micro;
     const int64_t per_micro_global = config.batch_size / micro;
@@ -134,14 +86,16 @@ struct Stage1Trainer::Impl {
     for (int m = 0; m < micro; ++m) {
       torch::Tensor keep;
       if (config.token_drop > 0) {
-        keep = sample_tube_keep_indices(per_micro_global, grid * grid, config.token_drop,
-                                        token_drop_seed(config.seed, step, m))
-                   .narrow(0, dist.rank() * local, local);  // this rank's clips of the global micro-batch
+        // Drawn on the CPU (the same masks on every device), then moved.
+        keep = to_device(sample_tube_keep_indices(per_micro_global, grid * grid, config.token_drop,
+                                                  token_drop_seed(config.seed, step, m))
+                             .narrow(0, dist.rank() * local, local),  // this rank's clips of the global micro-batch
+                         device);
       }
-      Stage1Embeddings emb = stage1_embed(*model, batch.video.narrow(0, m * local, local),
-                                          batch.frame_paddings.narrow(0, m * local, local), keep,
-                                          text.ids.narrow(0, m * local, local),
-                                          text.paddings.narrow(0, m * local, local), dtype);
+      Stage1Embeddings emb = stage1_embed(*model, video.narrow(0, m * local, local),
+                                          frame_paddings.narrow(0, m * local, local), keep,
+                                          text_ids.narrow(0, m * local, local),
+                                          text_paddings.narrow(0, m * local, local), dtype);
       torch::Tensor video_all = dist.all_gather_with_local_grad(emb.video);  // [G/A, D]
       torch::Tensor text_all = dist.all_gather_with_local_grad(emb.text);    // [G/A, D]
       torch::Tensor loss = contrastive_loss(video_all, text_all, log_scale);
@@ -200,6 +154,7 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   s.dist = Distributed::from_env();
   if (config.threads > 0) torch::set_num_threads(config.threads);
   s.dtype = parse_dtype(config.dtype);
+  s.device = training_device(config.device, "stage1");
   fs::create_directories(run_dir);
   s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
 
@@ -231,6 +186,8 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
       item.value().copy_(source.at(item.key()));
     }
   }
+  // Initialized (or loaded) on the CPU, then moved: the same weights on every device.
+  s.model->to(s.device);
   s.tokenizer = std::make_unique<Tokenizer>(config.tokenizer);
   check(s.tokenizer->vocab_size() <= s.model->config().vocabulary_size, "stage1: tokenizer vocabulary ",
         s.tokenizer->vocab_size(), " exceeds the model's vocabulary_size ", s.model->config().vocabulary_size);
@@ -241,7 +198,8 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
     tensor.set_requires_grad(!frozen);
     if (!frozen) params.push_back({key, tensor, takes_weight_decay(key)});
   }
-  s.log_scale = torch::full({}, std::log(1.0 / config.temperature_init), torch::kFloat32);
+  s.log_scale = torch::full({}, std::log(1.0 / config.temperature_init),
+                            torch::TensorOptions().dtype(torch::kFloat32).device(s.device));
   if (config.learn_temperature) {
     s.log_scale.set_requires_grad(true);
     params.push_back({kLogitScaleKey, s.log_scale, false});
@@ -266,7 +224,9 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   }
   std::vector<Manifest> manifests;
   for (const auto& path : config.data) manifests.push_back(read_manifest(path));
-  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), config.data_options, config.batch_size,
+  DataOptions data_options = config.data_options;
+  data_options.pin_memory = s.device.is_cuda();
+  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), data_options, config.batch_size,
                                                s.dist.rank(), s.dist.world(), config.grad_accum, start);
   if (s.dist.is_main()) {
     write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "videoprism/error.h"
+#include "videoprism/train/device.h"
 #include "videoprism/train/stage1.h"
 
 namespace videoprism::train {
@@ -28,6 +29,7 @@ void Stage1Config::validate() const {
   check(data_options.image_size % model.encoder.patch_size == 0, "stage1: image_size ", data_options.image_size,
         " is not a multiple of the patch size ", model.encoder.patch_size);
   check(checkpoint_every > 0, "stage1: checkpoint_every must be > 0");
+  training_device(device, "stage1");  // throws naming the key and value
 }
 
 nlohmann::json to_json(const Stage1Config& c) {
@@ -65,6 +67,7 @@ nlohmann::json to_json(const Stage1Config& c) {
   j["logit_scale_max"] = c.logit_scale_max;
   j["learn_temperature"] = c.learn_temperature;
   j["dtype"] = c.dtype;
+  j["device"] = c.device;
   j["threads"] = c.threads;
   j["seed"] = c.seed;
   j["checkpoint_every"] = c.checkpoint_every;
@@ -81,7 +84,7 @@ Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
       "model_preset", "model_config", "init", "vision_encoder_init", "freeze_vision_encoder", "tokenizer", "max_text_length", "data", "num_frames", "image_size",
       "scale_jitter", "flip", "workers", "prefetch", "batch_size", "grad_accum", "steps", "lr", "warmup_steps",
       "decay", "min_lr_ratio", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm", "token_drop",
-      "temperature_convention", "temperature_init", "logit_scale_max", "learn_temperature", "dtype", "threads",
+      "temperature_convention", "temperature_init", "logit_scale_max", "learn_temperature", "dtype", "device", "threads",
       "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
   for (const auto& item : j.items()) check(known.count(item.key()) > 0, "stage1 config: unknown key '", item.key(), "'");
   try {
@@ -129,6 +132,7 @@ Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
     get("logit_scale_max", c.logit_scale_max);
     get("learn_temperature", c.learn_temperature);
     get("dtype", c.dtype);
+    get("device", c.device);
     get("threads", c.threads);
     get("seed", c.seed);
     get("checkpoint_every", c.checkpoint_every);

@@ -11,6 +11,7 @@
 #include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/train/checkpoint.h"
+#include "videoprism/train/device.h"
 #include "videoprism/train/distributed.h"
 #include "videoprism/train/metrics.h"
 
@@ -34,6 +35,7 @@ struct Stage2Trainer::Impl {
   std::unique_ptr<MetricsLog> metrics;
   LrSchedule schedule;
   torch::ScalarType dtype = torch::kBFloat16;
+  torch::Device device = torch::kCPU;  // teacher, student, decoders, AdamW state, batches
   int64_t step = 0, last_saved = -1;
   DataPosition position;
   double last_loss = 0.0;
@@ -42,12 +44,15 @@ struct Stage2Trainer::Impl {
 
   double distance() const {
     torch::NoGradGuard no_grad;
-    double num = 0, den = 0;
+    // Accumulated on the device in float64 (one synchronization, not one per
+    // array; the same additions in the same order as on the CPU).
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+    torch::Tensor num = torch::zeros({}, f64), den = torch::zeros({}, f64);
     for (const auto& [s, t] : pairs) {
-      num += (s - t).to(torch::kFloat64).pow(2).sum().item<double>();
-      den += t.to(torch::kFloat64).pow(2).sum().item<double>();
+      num += (s - t).to(torch::kFloat64).pow(2).sum();
+      den += t.to(torch::kFloat64).pow(2).sum();
     }
-    return std::sqrt(num / std::max(den, 1e-30));
+    return std::sqrt(num.item<double>() / std::max(den.item<double>(), 1e-30));
   }
 
   void save_checkpoint() {
@@ -75,6 +80,9 @@ struct Stage2Trainer::Impl {
   Stage2Step train_step() {
     const auto start = std::chrono::steady_clock::now();
     VideoTextBatch batch = loader->next();
+    // The batch on the training device (pinned by the loader when that is a GPU).
+    const torch::Tensor batch_video = to_device(batch.video, device);             // [b*A, T, S, S, 3]
+    const torch::Tensor batch_paddings = to_device(batch.frame_paddings, device);  // [b*A, T]
     const int micro = config.grad_accum;
     const int64_t local = batch.video.size(0) / micro;
     const int64_t per_micro_global = config.batch_size / micro;
@@ -84,16 +92,18 @@ struct Stage2Trainer::Impl {
     optimizer->zero_grad();
     double loss_sum = 0, token_sum = 0, global_sum = 0;
     for (int m = 0; m < micro; ++m) {
-      torch::Tensor video = batch.video.narrow(0, m * local, local);
-      torch::Tensor paddings = batch.frame_paddings.narrow(0, m * local, local);
+      torch::Tensor video = batch_video.narrow(0, m * local, local);
+      torch::Tensor paddings = batch_paddings.narrow(0, m * local, local);
       const int64_t first = dist.rank() * local;
       Stage2Mask mask = sample_stage2_mask(config.mask_kind, per_micro_global, first, local, t, gh, gw,
                                            config.mask_ratio, stateless_seed(config.seed, step, m, kMaskPurpose),
                                            config.block_min_area);
+      mask = mask_to_device(mask, device);  // drawn on the CPU: the same masks on every device
       torch::Tensor perm;
       if (config.shuffle && config.token_loss) {
         perm = sample_permutations(per_micro_global, t * gh * gw, stateless_seed(config.seed, step, m, kShufflePurpose))
                    .narrow(0, first, local);
+        perm = to_device(perm, device);
       }
       TeacherTargets targets = teacher_targets(*teacher, video, paddings, dtype);
       Stage2Losses losses = stage2_losses(*student, decoders, video, paddings, mask, perm, targets, config, dtype);
@@ -159,6 +169,7 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   s.dist = Distributed::from_env();
   if (config.threads > 0) torch::set_num_threads(config.threads);
   s.dtype = parse_dtype(config.dtype);
+  s.device = training_device(config.device, "stage2");
   fs::create_directories(run_dir);
   s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
   std::optional<std::string> checkpoint = resume ? s.store->latest() : std::nullopt;
@@ -172,10 +183,12 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   check(s.teacher->config().kind == ModelKind::kVideoClip, "stage2: teacher ", teacher_path,
         " is a ", to_string(s.teacher->config().kind), ", expected a FactorizedVideoCLIP");
   for (auto& [key, tensor] : s.teacher->named_arrays()) tensor.set_requires_grad(false);
+  s.teacher->to(s.device);
   const ModelConfig encoder_config = encoder_model_config(s.teacher->config());
   check(config.data_options.image_size % encoder_config.encoder.patch_size == 0, "stage2: image_size ",
         config.data_options.image_size, " is not a multiple of the patch size ", encoder_config.encoder.patch_size);
   s.student = std::make_unique<Model>(encoder_config);
+  s.student->to(s.device);
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(s.teacher->module_ptr());
   std::map<std::string, torch::Tensor> teacher_encoder;
   for (const auto& item : clip->vision_encoder->named_parameters()) teacher_encoder[item.key()] = item.value();
@@ -193,7 +206,8 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   const int64_t length = int64_t(config.data_options.num_frames) * grid * grid;
   const DecoderOptions decoder = resolve_decoder_options(config.decoder, encoder_config.encoder);
   s.decoders = Stage2Decoders(decoder, encoder_config.encoder.model_dim, length, config.token_loss, config.global_loss);
-  s.decoders->init_random(config.seed ^ 0xdec0de);
+  s.decoders->init_random(config.seed ^ 0xdec0de);  // on the CPU: the same draw on every device
+  s.decoders->to(s.device);
   if (checkpoint) {
     std::map<std::string, torch::Tensor> saved(restored.npz.at("decoders.npz").begin(),
                                                restored.npz.at("decoders.npz").end());
@@ -228,7 +242,9 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   }
   std::vector<Manifest> manifests;
   for (const auto& path : config.data) manifests.push_back(read_manifest(path));
-  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), config.data_options, config.batch_size,
+  DataOptions data_options = config.data_options;
+  data_options.pin_memory = s.device.is_cuda();
+  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), data_options, config.batch_size,
                                                s.dist.rank(), s.dist.world(), config.grad_accum, start);
   if (s.dist.is_main()) {
     write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");

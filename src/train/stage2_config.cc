@@ -2,6 +2,7 @@
 #include <set>
 
 #include "videoprism/error.h"
+#include "videoprism/train/device.h"
 #include "videoprism/train/stage2.h"
 
 namespace videoprism::train {
@@ -20,6 +21,7 @@ void Stage2Config::validate() const {
         "stage2: dtype must be bf16 or f32, got '", dtype, "'");
   check(data_options.num_frames > 0 && data_options.image_size > 0, "stage2: num_frames and image_size must be > 0");
   check(checkpoint_every > 0, "stage2: checkpoint_every must be > 0");
+  training_device(device, "stage2");  // throws naming the key and value
 }
 
 nlohmann::json to_json(const Stage2Config& c) {
@@ -58,6 +60,7 @@ nlohmann::json to_json(const Stage2Config& c) {
   j["weight_decay"] = c.adamw.weight_decay;
   j["clip_grad_norm"] = c.clip_grad_norm;
   j["dtype"] = c.dtype;
+  j["device"] = c.device;
   j["threads"] = c.threads;
   j["seed"] = c.seed;
   j["checkpoint_every"] = c.checkpoint_every;
@@ -75,7 +78,7 @@ Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config c) {
       "mask_ratio", "block_min_area", "shuffle", "token_loss", "global_loss", "token_weight", "global_weight",
       "decoder_layers", "decoder_dim", "decoder_mlp_dim", "decoder_heads", "batch_size", "grad_accum", "steps", "lr",
       "warmup_steps", "decay", "min_lr", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm",
-      "dtype", "threads", "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
+      "dtype", "device", "threads", "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
   for (const auto& item : j.items()) check(known.count(item.key()) > 0, "stage2 config: unknown key '", item.key(), "'");
   try {
     auto get = [&](const char* key, auto& field) {
@@ -118,6 +121,7 @@ Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config c) {
     get("weight_decay", c.adamw.weight_decay);
     get("clip_grad_norm", c.clip_grad_norm);
     get("dtype", c.dtype);
+    get("device", c.device);
     get("threads", c.threads);
     get("seed", c.seed);
     get("checkpoint_every", c.checkpoint_every);

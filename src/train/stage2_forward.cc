@@ -1,8 +1,11 @@
 // Stage-2 forward: teacher targets, the student on visible tokens, the losses.
+// Model math only (no data loader or video decoding).
+#include "videoprism/train/stage2_forward.h"
+
 #include "encoders/factorized_encoder.h"
 #include "models/video_clip.h"
 #include "videoprism/error.h"
-#include "videoprism/train/stage2.h"
+#include "videoprism/train/device.h"
 
 namespace videoprism::train {
 
@@ -38,6 +41,10 @@ Stage2Mask sample_stage2_mask(MaskKind kind, int64_t global_b, int64_t first, in
   return mask;
 }
 
+Stage2Mask mask_to_device(const Stage2Mask& mask, const torch::Device& device) {
+  return {mask.kind, to_device(mask.keep, device), to_device(mask.token_mask, device)};
+}
+
 StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const Stage2Mask& mask, torch::ScalarType dtype) {
   auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(student.module_ptr());
@@ -55,9 +62,8 @@ StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const 
     if (frame_paddings.defined()) patch_paddings = frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, k});
     out.compact = encoder->encode_kept_patches(kept, mask.keep, t, h, w, patch_paddings).embeddings;  // [B, T*K, D]
     // Token t*K + k sits at slot t*N + keep[k].
-    torch::Tensor slots = (torch::arange(t, torch::kLong).view({1, t, 1}) * n + mask.keep.view({b, 1, k}))
-                              .reshape({b, t * k, 1})
-                              .expand({b, t * k, d});
+    torch::Tensor frames = torch::arange(t, mask.keep.options().dtype(torch::kLong)).view({1, t, 1});
+    torch::Tensor slots = (frames * n + mask.keep.view({b, 1, k})).reshape({b, t * k, 1}).expand({b, t * k, d});
     out.by_slot = torch::zeros({b, t * n, d}, out.compact.options()).scatter(1, slots, out.compact);  // [B, T*N, D]
   } else {
     torch::Tensor paddings = mask.token_mask.to(dtype).view({b * t, n});  // [B*T, N]
@@ -72,11 +78,12 @@ StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const 
 
 Stage2Losses stage2_losses(Model& student, Stage2Decoders& decoders, const torch::Tensor& video,
                            const torch::Tensor& frame_paddings, const Stage2Mask& mask, const torch::Tensor& perm,
-                           const TeacherTargets& targets, const Stage2Config& config, torch::ScalarType dtype) {
+                           const TeacherTargets& targets, const Stage2LossOptions& config, torch::ScalarType dtype) {
   StudentOutputs visible = encode_visible(student, video, frame_paddings, mask, dtype);
   Stage2Losses losses;
-  losses.token = torch::zeros({}, torch::kFloat32);
-  losses.global = torch::zeros({}, torch::kFloat32);
+  const auto scalar = torch::TensorOptions().dtype(torch::kFloat32).device(video.device());
+  losses.token = torch::zeros({}, scalar);
+  losses.global = torch::zeros({}, scalar);
   if (config.token_loss) {
     torch::Tensor pred = decoders->predict_tokens(visible.by_slot, mask.token_mask, perm);  // [B, L, D] original order
     losses.token = cosine_distance(pred, targets.tokens);

@@ -39,8 +39,8 @@ class CheckpointStore {
   // keep: how many newest checkpoints to keep (older ones are deleted); 0 keeps all.
   explicit CheckpointStore(std::string run_dir, int keep = 2);
 
-  // Writes the model (as model.npz) and the files as checkpoint `step`.
-  // Returns its folder.
+  // Writes the model (as model.npz) and the files as checkpoint `step`;
+  // arrays on a GPU are copied to the CPU first. Returns its folder.
   std::string save(int64_t step, const Model& model, const CheckpointFiles& files);
 
   // Folder of the newest complete checkpoint, if any.

@@ -31,6 +31,10 @@ struct DataOptions {
   int workers = 2;           // decoding threads
   int prefetch = 2;          // batches decoded ahead
   uint64_t seed = 0;
+  // Runtime, not configuration: page-lock each batch's video and paddings in
+  // the worker thread (training on a GPU: the copy to the device can then be
+  // asynchronous). Needs a CUDA libtorch.
+  bool pin_memory = false;
 };
 
 // Where each dataset's walk stands.

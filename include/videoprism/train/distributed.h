@@ -1,5 +1,8 @@
 // Data-parallel process group (c10d): Gloo on CPU. Rendezvous as torchrun:
 // RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (TCPStore served by rank 0).
+// Training on GPUs ("device": "cuda", one GPU per rank by LOCAL_RANK) works
+// through the same group: collectives copy GPU tensors to the host and back
+// (correct, not fast; no NCCL). One process: no communication at all.
 #pragma once
 
 #include <torch/torch.h>
@@ -29,7 +32,8 @@ class Distributed {
   // with this rank's slot being `local` itself so gradients flow only into
   // the local part (CLIP-style gather). Identity for one process.
   torch::Tensor all_gather_with_local_grad(const torch::Tensor& local);
-  // In-place sum over ranks of float32 CPU tensors.
+  // In-place sum over ranks of float32 tensors (all on one device; GPU ones
+  // are reduced through a host copy).
   void all_reduce_sum(std::vector<torch::Tensor>& tensors);
   void barrier();
 

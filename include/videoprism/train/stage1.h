@@ -20,6 +20,7 @@
 #include "videoprism/train/data_loader.h"
 #include "videoprism/train/lr_schedule.h"
 #include "videoprism/train/optimizer.h"
+#include "videoprism/train/stage1_forward.h"
 
 namespace videoprism::train {
 
@@ -61,6 +62,9 @@ struct Stage1Config {
   bool learn_temperature = true;
 
   std::string dtype = "bf16";  // activations: bf16 or f32; parameters stay float32
+  // Where the model, logit scale and AdamW state live and batches go: "cpu",
+  // "cuda" or "cuda:N" (see device.h). Random draws stay on the CPU.
+  std::string device = "cpu";
   int threads = 0;             // intra-op threads, 0: libtorch default
   uint64_t seed = 0;
 
@@ -78,23 +82,6 @@ struct Stage1Config {
 nlohmann::json to_json(const Stage1Config& config);
 // Missing keys keep their defaults; unknown keys are an error naming the key.
 Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config base = {});
-
-// Tube token dropping: for each of b clips, the sorted indices of the
-// round(n * (1 - drop)) spatial positions kept (at least 1), as int64 [b, K],
-// from a generator seeded with `seed`.
-torch::Tensor sample_tube_keep_indices(int64_t b, int64_t n, double drop, uint64_t seed);
-
-struct Stage1Embeddings {
-  torch::Tensor video;  // [B, D] L2-normalized, float32
-  torch::Tensor text;   // [B, D] L2-normalized, float32
-};
-
-// The differentiable forward of one micro-batch: video [B,T,H,W,3] in [0,1],
-// frame_paddings [B,T] or undefined, keep_indices [B,K] (undefined: all
-// tokens), text ids [B,L] + paddings [B,L]; activations in `dtype`.
-Stage1Embeddings stage1_embed(Model& model, const torch::Tensor& video, const torch::Tensor& frame_paddings,
-                              const torch::Tensor& keep_indices, const torch::Tensor& text_ids,
-                              const torch::Tensor& text_paddings, torch::ScalarType dtype);
 
 struct Stage1Step {
   int64_t step = 0;  // 1-based optimizer step just done

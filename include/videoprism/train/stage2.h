@@ -1,11 +1,6 @@
 // Stage-2 pre-training: masked video modeling with global-local distillation
-// from the frozen stage-1 model (VideoPrism section 3.2).
-//
-//   teacher (frozen FactorizedVideoCLIP, full clip): tokens [B, L, D] (vision
-//       encoder output) and global [B, D] (auxiliary layers + MAP pooler)
-//   student (FactorizedEncoder, init = teacher's vision encoder): visible tokens only
-//   loss = w_token * mean_slots(1 - cos(token_pred, tokens))
-//        + w_global * (1 - cos(global_pred, global))
+// from the frozen stage-1 model (VideoPrism section 3.2). The model math is
+// stage2_forward.h; this file is the run's config and trainer.
 //
 //   videoprism train stage2 --teacher runs/s1 --data clips.jsonl --out runs/s2
 #pragma once
@@ -25,6 +20,7 @@
 #include "videoprism/train/masking.h"
 #include "videoprism/train/optimizer.h"
 #include "videoprism/train/stage2_decoders.h"
+#include "videoprism/train/stage2_forward.h"
 
 namespace videoprism::train {
 
@@ -57,6 +53,9 @@ struct Stage2Config {
   double clip_grad_norm = 1.0;
 
   std::string dtype = "bf16";
+  // Where the student, teacher, decoders and AdamW state live and batches go:
+  // "cpu", "cuda" or "cuda:N" (see device.h). Masks are drawn on the CPU.
+  std::string device = "cpu";
   int threads = 0;
   uint64_t seed = 0;
   int64_t checkpoint_every = 1000;
@@ -66,52 +65,21 @@ struct Stage2Config {
   bool progress = true;
 
   void validate() const;
+  Stage2LossOptions loss_options() const { return {token_loss, global_loss, token_weight, global_weight}; }
 };
 
 nlohmann::json to_json(const Stage2Config& config);
 // Missing keys keep their defaults; unknown keys are an error naming the key.
 Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config base = {});
 
-// The bare-encoder config of a video-text model (the student's and the
-// exported checkpoint's).
-ModelConfig encoder_model_config(const ModelConfig& clip);
-
-struct TeacherTargets {
-  torch::Tensor tokens;  // [B, L, D] vision encoder output, float32
-  torch::Tensor global;  // [B, D] pooler output (unnormalized), float32
-};
-// The frozen teacher on the full clip (no gradient).
-TeacherTargets teacher_targets(Model& teacher, const torch::Tensor& video, const torch::Tensor& frame_paddings,
-                               torch::ScalarType dtype);
-
-struct Stage2Mask {
-  MaskKind kind = MaskKind::kTube;
-  torch::Tensor keep;        // tube: [B, K] kept spatial positions
-  torch::Tensor token_mask;  // [B, L] float32, 1 = masked
-};
-// The mask of clips [first, first+b) of a global micro-batch of `global_b`
-// clips (every rank draws the global mask and takes its rows).
-Stage2Mask sample_stage2_mask(MaskKind kind, int64_t global_b, int64_t first, int64_t b, int64_t t, int64_t gh,
-                              int64_t gw, double ratio, uint64_t seed, int64_t block_min_area = 2);
-
-struct StudentOutputs {
-  torch::Tensor by_slot;   // [B, L, D]: outputs at visible slots (masked slots 0 or don't-care)
-  torch::Tensor compact;   // [B, S, D]: the tokens the global decoder sees
-  torch::Tensor paddings;  // [B, S] 1 = masked (block masks), undefined for tube
-};
-// The student on the visible tokens only: tube masks physically drop the
-// masked positions (spatial attention on [B*T, K], temporal on [B*K, T]);
-// block masks run every token with the masked ones as attention paddings.
-StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const torch::Tensor& frame_paddings,
-                              const Stage2Mask& mask, torch::ScalarType dtype);
-
-struct Stage2Losses {
-  torch::Tensor total, token, global;  // scalars float32 (undefined branches: 0)
-};
-// perm: [B, L] or undefined (no shuffle).
-Stage2Losses stage2_losses(Model& student, Stage2Decoders& decoders, const torch::Tensor& video,
-                           const torch::Tensor& frame_paddings, const Stage2Mask& mask, const torch::Tensor& perm,
-                           const TeacherTargets& targets, const Stage2Config& config, torch::ScalarType dtype);
+// The losses a config asks for (stage2_forward.h takes Stage2LossOptions so
+// that it needs none of this file's data-loader types).
+inline Stage2Losses stage2_losses(Model& student, Stage2Decoders& decoders, const torch::Tensor& video,
+                                  const torch::Tensor& frame_paddings, const Stage2Mask& mask,
+                                  const torch::Tensor& perm, const TeacherTargets& targets,
+                                  const Stage2Config& config, torch::ScalarType dtype) {
+  return stage2_losses(student, decoders, video, frame_paddings, mask, perm, targets, config.loss_options(), dtype);
+}
 
 struct Stage2Step {
   int64_t step = 0;

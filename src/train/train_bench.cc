@@ -1,0 +1,249 @@
+// Synthetic training steps for throughput measurements (see train_bench.h):
+// the trainers' own pieces on random weights and data.
+#include "videoprism/train/train_bench.h"
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "models/video_clip.h"
+#include "videoprism/error.h"
+#include "videoprism/model.h"
+#include "videoprism/train/contrastive_loss.h"
+#include "videoprism/train/device.h"
+#include "videoprism/train/lr_schedule.h"
+#include "videoprism/train/masking.h"
+#include "videoprism/train/optimizer.h"
+#include "videoprism/train/stage1.h"  // Stage1Config: the recipe's defaults
+#include "videoprism/train/stage1_forward.h"
+#include "videoprism/train/stage2.h"  // Stage2Config: the recipe's defaults
+#include "videoprism/train/stage2_decoders.h"
+#include "videoprism/train/stage2_forward.h"
+#include "videoprism/train/train_flops.h"
+
+namespace videoprism::train {
+namespace {
+
+constexpr uint64_t kMaskPurpose = 1, kShufflePurpose = 2;  // as the stage-2 trainer
+
+}  // namespace
+
+struct TrainBench::Impl {
+  TrainBenchOptions options;
+  Stage1Config stage1;  // recipe defaults
+  Stage2Config stage2;
+  std::unique_ptr<Model> model;    // stage1: the CLIP; stage2: the student encoder
+  std::unique_ptr<Model> teacher;  // stage2
+  Stage2Decoders decoders{nullptr};
+  DecoderOptions decoder;          // resolved
+  torch::Tensor log_scale;         // stage1: scalar float32
+  std::unique_ptr<AdamW> optimizer;
+  double clip = 1.0;
+  LrSchedule schedule;
+  torch::Tensor video_host;        // float32 [B, T, S, S, 3], pinned when training on a GPU
+  torch::Tensor frame_paddings;    // [B, T] zeros (full clips), on the device
+  torch::Tensor text_ids, text_paddings;  // stage1: [B, L] on the device
+  int64_t grid = 0, step = 0, frozen = 0;
+
+  void build_stage1() {
+    check(options.model.kind == ModelKind::kVideoClip,
+          "bench --train stage1: the model must be a FactorizedVideoCLIP, got ", to_string(options.model.kind));
+    model = std::make_unique<Model>(options.model);
+    model->init_random(options.seed);
+    model->to(options.device);
+    std::vector<NamedParameter> params;
+    for (auto& [key, tensor] : model->named_arrays()) {
+      tensor.set_requires_grad(true);
+      params.push_back({key, tensor, takes_weight_decay(key)});
+    }
+    log_scale = torch::full({}, std::log(1.0 / stage1.temperature_init),
+                            torch::TensorOptions().dtype(torch::kFloat32).device(options.device));
+    if (stage1.learn_temperature) {
+      log_scale.set_requires_grad(true);
+      params.push_back({"train/log_logit_scale", log_scale, false});
+    }
+    optimizer = std::make_unique<AdamW>(std::move(params), stage1.adamw);
+    clip = stage1.clip_grad_norm;
+    schedule = {stage1.lr, stage1.warmup_steps, stage1.steps, stage1.decay, stage1.min_lr_ratio};
+    // Captions: random ids, lengths U[1, L], padding after the length.
+    const int64_t b = options.batch, l = options.text_length;
+    torch::Tensor lengths = torch::randint(1, l + 1, {b, 1}, torch::kLong);
+    torch::Tensor paddings = (torch::arange(l, torch::kLong).unsqueeze(0) >= lengths).to(torch::kFloat32);  // [B, L]
+    torch::Tensor ids = torch::randint(1, options.model.vocabulary_size, {b, l}, torch::kLong) *
+                        (1 - paddings).to(torch::kLong);  // [B, L], 0 at padding
+    text_ids = to_device(ids, options.device);
+    text_paddings = to_device(paddings, options.device);
+  }
+
+  void build_stage2() {
+    check(options.model.kind == ModelKind::kVideoClip,
+          "bench --train stage2: the teacher must be a FactorizedVideoCLIP, got ", to_string(options.model.kind));
+    teacher = std::make_unique<Model>(options.model);
+    teacher->init_random(options.seed);
+    for (auto& [key, tensor] : teacher->named_arrays()) tensor.set_requires_grad(false);
+    teacher->to(options.device);
+    frozen = teacher->num_params();
+    // The student starts as the teacher's vision encoder (as in training).
+    const ModelConfig encoder_config = encoder_model_config(options.model);
+    model = std::make_unique<Model>(encoder_config);
+    model->to(options.device);
+    {
+      auto clip_module = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(teacher->module_ptr());
+      std::map<std::string, torch::Tensor> source;
+      for (const auto& item : clip_module->vision_encoder->named_parameters()) source[item.key()] = item.value();
+      torch::NoGradGuard no_grad;
+      for (const auto& item : model->module().named_parameters()) item.value().copy_(source.at(item.key()));
+    }
+    decoder = resolve_decoder_options(stage2.decoder, encoder_config.encoder);
+    decoders = Stage2Decoders(decoder, encoder_config.encoder.model_dim, options.frames * grid * grid,
+                              stage2.token_loss, stage2.global_loss);
+    decoders->init_random(options.seed ^ 0xdec0de);
+    decoders->to(options.device);
+    std::vector<NamedParameter> params;
+    for (auto& [key, tensor] : model->named_arrays()) {
+      tensor.set_requires_grad(true);
+      params.push_back({key, tensor, takes_weight_decay(key)});
+    }
+    for (auto& [key, tensor] : decoders->named_arrays()) {
+      tensor.set_requires_grad(true);
+      params.push_back({key, tensor, takes_weight_decay(key)});
+    }
+    optimizer = std::make_unique<AdamW>(std::move(params), stage2.adamw);
+    clip = stage2.clip_grad_norm;
+    schedule = {stage2.lr, stage2.warmup_steps, stage2.steps, stage2.decay, stage2.min_lr / stage2.lr};
+  }
+
+  TrainBenchStep step_stage1(const torch::Tensor& video) {
+    torch::Tensor keep;
+    if (stage1.token_drop > 0) {
+      keep = to_device(sample_tube_keep_indices(options.batch, grid * grid, stage1.token_drop,
+                                                token_drop_seed(options.seed, step, 0)),
+                       options.device);  // [B, K]
+    }
+    Stage1Embeddings emb = stage1_embed(*model, video, frame_paddings, keep, text_ids, text_paddings, options.dtype);
+    torch::Tensor loss = contrastive_loss(emb.video, emb.text, log_scale);
+    loss.backward();
+    const double norm = clip_grad_norm(optimizer->params(), clip);
+    optimizer->step(schedule.at(step));
+    {
+      torch::NoGradGuard no_grad;
+      log_scale.clamp_max_(std::log(stage1.logit_scale_max));
+    }
+    return {loss.item<double>(), norm};
+  }
+
+  TrainBenchStep step_stage2(const torch::Tensor& video) {
+    const int64_t b = options.batch, t = options.frames;
+    Stage2Mask mask = mask_to_device(
+        sample_stage2_mask(stage2.mask_kind, b, 0, b, t, grid, grid, stage2.mask_ratio,
+                           stateless_seed(options.seed, step, 0, kMaskPurpose), stage2.block_min_area),
+        options.device);
+    torch::Tensor perm;
+    if (stage2.shuffle && stage2.token_loss) {
+      perm = to_device(sample_permutations(b, t * grid * grid, stateless_seed(options.seed, step, 0, kShufflePurpose)),
+                       options.device);  // [B, L]
+    }
+    TeacherTargets targets = teacher_targets(*teacher, video, frame_paddings, options.dtype);
+    Stage2Losses losses = stage2_losses(*model, decoders, video, frame_paddings, mask, perm, targets,
+                                        stage2.loss_options(), options.dtype);
+    losses.total.backward();
+    const double norm = clip_grad_norm(optimizer->params(), clip);
+    optimizer->step(schedule.at(step));
+    return {losses.total.item<double>(), norm};
+  }
+};
+
+TrainBench::TrainBench(const TrainBenchOptions& options) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.options = options;
+  check(options.stage == "stage1" || options.stage == "stage2", "bench --train: expected stage1 or stage2, got '",
+        options.stage, "'");
+  check(options.batch > 0 && options.frames > 0 && options.size > 0 && options.text_length > 0,
+        "bench --train: batch, frames, size and text length must be > 0");
+  options.model.validate();
+  const int64_t p = options.model.encoder.patch_size;
+  check(options.size % p == 0, "bench --train: size ", options.size, " is not a multiple of the patch size ", p);
+  s.grid = options.size / p;
+  if (options.stage == "stage1") {
+    s.build_stage1();
+  } else {
+    s.build_stage2();
+  }
+  // A fixed random clip batch, kept on the host like a loader's batch.
+  s.video_host = torch::rand({options.batch, options.frames, options.size, options.size, 3});
+  if (options.device.is_cuda()) s.video_host = s.video_host.pin_memory();
+  s.frame_paddings = torch::zeros({options.batch, options.frames},
+                                  torch::TensorOptions().dtype(torch::kFloat32).device(options.device));
+}
+
+TrainBench::~TrainBench() = default;
+
+TrainBenchStep TrainBench::step() {
+  Impl& s = *impl_;
+  s.optimizer->zero_grad();
+  const torch::Tensor video = to_device(s.video_host, s.options.device);  // [B, T, S, S, 3]
+  TrainBenchStep out = s.options.stage == "stage1" ? s.step_stage1(video) : s.step_stage2(video);
+  ++s.step;
+  return out;
+}
+
+double TrainBench::train_flops_per_clip() const {
+  const Impl& s = *impl_;
+  const TrainBenchOptions& o = s.options;
+  if (o.stage == "stage1") {
+    return stage1_train_flops_per_clip(o.model, o.frames, o.size, o.size, s.stage1.token_drop, o.text_length);
+  }
+  return stage2_train_flops_per_clip(o.model, o.frames, o.size, o.size, s.stage2.mask_kind, s.stage2.mask_ratio,
+                                     s.decoder, s.stage2.token_loss, s.stage2.global_loss);
+}
+
+std::string TrainBench::flops_formula() const {
+  if (impl_->options.stage == "stage1") {
+    return "3 x forward of the trained video-text model: video side (encoder + auxiliary layers + pooler) on the "
+           "T x K kept tokens + text tower on L ids (+cls); 2 FLOPs per multiply-add, full attention score "
+           "matrices, norms/softmax/loss/optimizer not counted";
+  }
+  return "1 x frozen teacher forward on the full clip (video_flops_per_clip) + 3 x forward of the trained parts: "
+         "student encoder on the visible tokens + token decoder on all T*N slots + global decoder on the visible "
+         "tokens; 2 FLOPs per multiply-add, full attention score matrices, norms/softmax/loss/optimizer not counted";
+}
+
+nlohmann::json TrainBench::recipe() const {
+  const Impl& s = *impl_;
+  nlohmann::json j;
+  const int64_t n = s.grid * s.grid;
+  if (s.options.stage == "stage1") {
+    j = {{"token_drop", s.stage1.token_drop},
+         {"kept_positions", s.stage1.token_drop > 0 ? kept_positions(n, s.stage1.token_drop) : n},
+         {"text_length", s.options.text_length},
+         {"learn_temperature", s.stage1.learn_temperature},
+         {"weight_decay", s.stage1.adamw.weight_decay},
+         {"clip_grad_norm", s.stage1.clip_grad_norm}};
+  } else {
+    j = {{"mask_kind", to_string(s.stage2.mask_kind)},
+         {"mask_ratio", s.stage2.mask_ratio},
+         {"visible_positions", s.stage2.mask_kind == MaskKind::kTube ? kept_positions(n, s.stage2.mask_ratio) : n},
+         {"shuffle", s.stage2.shuffle},
+         {"token_loss", s.stage2.token_loss},
+         {"global_loss", s.stage2.global_loss},
+         {"decoder_layers", s.decoder.num_layers},
+         {"decoder_dim", s.decoder.model_dim},
+         {"decoder_mlp_dim", s.decoder.mlp_dim},
+         {"decoder_heads", s.decoder.num_heads},
+         {"weight_decay", s.stage2.adamw.weight_decay},
+         {"clip_grad_norm", s.stage2.clip_grad_norm}};
+  }
+  j["positions"] = n;
+  j["optimizer"] = "adamw";
+  return j;
+}
+
+int64_t TrainBench::trained_params() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->optimizer->params()) n += p.tensor.numel();
+  return n;
+}
+
+int64_t TrainBench::frozen_params() const { return impl_->frozen; }
+
+}  // namespace videoprism::train
