@@ -1,19 +1,26 @@
 // videoprism bench: inference speed at real shapes with random weights, next
 // to a GEMM ceiling for the same dtype measured in the same run. Prints JSON
 // lines. Each dtype runs in its own child process so peak RSS is per dtype.
+// `--train stage1|stage2`: training-step throughput instead (library:
+// videoprism/train/train_bench.h), one JSON line.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "bench_cuda.h"
 #include "command.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
+#include "videoprism/train/device.h"
+#include "videoprism/train/train_bench.h"
 
 namespace videoprism::cli {
 namespace {
@@ -24,6 +31,11 @@ struct BenchArgs {
   std::string device = "cpu";
   int frames = 16, size = 288, batch = 1, warmup = 1, iterations = 3, threads = 0, gemm = 2048;
   bool child = false;
+  // --train: which stage's optimizer step to time instead of the forward.
+  std::string train;
+  int text_length = 64;
+  bool model_given = false, dtype_given = false, batch_given = false, gemm_given = false;
+  bool warmup_given = false, iterations_given = false;
 };
 
 double now_seconds() {
@@ -121,7 +133,112 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   return 0;
 }
 
+// Training-step throughput: TrainBench (the trainers' own step on random
+// weights and data), warm-up steps (the first validates: finite loss and
+// gradient norm), then timed steps with device synchronization.
+int run_train_bench(const BenchArgs& args) {
+  check(args.train == "stage1" || args.train == "stage2", "bench --train: expected stage1 or stage2, got '",
+        args.train, "'");
+  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --train: give one --dtype (f32 or bf16)");
+  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
+  train::TrainBenchOptions options;
+  options.stage = args.train;
+  // --model: a preset name or a model config JSON (tiny test models); default LvT-B
+  // (stage 1: the model trained; stage 2: the teacher, the student is its encoder).
+  const std::string model = args.model_given ? args.preset : "videoprism_lvt_public_v1_base";
+  options.model = std::filesystem::exists(model) ? load_config_file(model) : find_preset(model).config;
+  options.batch = args.batch_given ? args.batch : 16;
+  options.frames = args.frames;
+  options.size = args.size;
+  options.text_length = args.text_length;
+  options.dtype = parse_dtype(dtype_name);
+  options.device = train::training_device(args.device, "bench --train");
+  RunOptions run;
+  run.dtype = options.dtype;
+  run.device = options.device;
+  run.threads = args.threads;
+  apply_run_options(run);
+
+  train::TrainBench bench(options);
+  train::reset_device_peak_memory(options.device);
+  synchronize(options.device);
+  double start = now_seconds();
+  const train::TrainBenchStep first = bench.step();
+  synchronize(options.device);
+  const double first_step = now_seconds() - start;
+  check(std::isfinite(first.loss) && std::isfinite(first.grad_norm), "bench --train ", args.train,
+        ": non-finite first step (loss ", first.loss, ", gradient norm ", first.grad_norm, ")");
+  for (int i = 1; i < args.warmup; ++i) bench.step();
+  std::vector<double> times;
+  train::TrainBenchStep last = first;
+  for (int i = 0; i < std::max(1, args.iterations); ++i) {
+    synchronize(options.device);
+    start = now_seconds();
+    last = bench.step();
+    synchronize(options.device);
+    times.push_back(now_seconds() - start);
+  }
+  check(std::isfinite(last.loss), "bench --train ", args.train, ": non-finite loss ", last.loss);
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  const double flops = bench.train_flops_per_clip();
+  const double clips_per_second = double(options.batch) / median;
+  const double achieved = flops * clips_per_second / 1e12;
+  const int64_t peak_device = train::device_peak_memory_bytes(options.device);
+  // A GPU reaches its matmul peak only at large n.
+  const int gemm = args.gemm_given || !options.device.is_cuda() ? args.gemm : 8192;
+  const double ceiling = gemm_ceiling(gemm, options.dtype, options.device);
+  nlohmann::json line{{"bench", "train"},
+                      {"stage", args.train},
+                      {"model", model},
+                      {"device", args.device},
+                      {"dtype", dtype_name},
+                      {"threads", torch::get_num_threads()},
+                      {"batch", options.batch},
+                      {"frames", options.frames},
+                      {"size", options.size},
+                      {"recipe", bench.recipe()},
+                      {"trained_params", bench.trained_params()},
+                      {"frozen_params", bench.frozen_params()},
+                      {"seconds_per_step", median},
+                      {"seconds_per_step_min", times.front()},
+                      {"first_step_seconds", first_step},
+                      {"clips_per_second", clips_per_second},
+                      {"first_loss", first.loss},
+                      {"last_loss", last.loss},
+                      {"train_tflop_per_clip", flops / 1e12},
+                      {"tflop_formula", bench.flops_formula()},
+                      {"achieved_tflops", achieved},
+                      {"gemm_n", gemm},
+                      {"gemm_ceiling_tflops", ceiling},
+                      {"fraction_of_ceiling", achieved / ceiling},
+                      {"peak_rss_mb", peak_rss_mb()}};
+  if (peak_device >= 0) line["peak_gpu_memory_mb"] = double(peak_device) / (1024.0 * 1024.0);
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
+// Inference on a GPU: bench_cuda.h (checks first, then eager / CUDA graph /
+// float32 timings and the GEMM ceilings, one process).
+int run_cuda_inference_bench(const BenchArgs& args) {
+  CudaBenchOptions o;
+  o.device = args.device;
+  if (args.model_given) o.preset = args.preset;
+  o.frames = args.frames;
+  o.size = args.size;
+  if (args.batch_given) o.batches = {args.batch};
+  if (args.iterations_given) o.iterations = args.iterations;
+  if (args.warmup_given) o.warmup = args.warmup;
+  if (args.gemm_given) o.gemm = args.gemm;
+  if (args.dtype_given) {
+    o.f32 = std::find(args.dtypes.begin(), args.dtypes.end(), "f32") != args.dtypes.end();
+  }
+  return run_cuda_bench(o);
+}
+
 int run_bench(const BenchArgs& args) {
+  if (!args.train.empty()) return run_train_bench(args);
+  if (args.device.rfind("cuda", 0) == 0) return run_cuda_inference_bench(args);
   if (args.child || args.dtypes.size() == 1) return run_one(args, args.dtypes.front());
   // One child per dtype: re-run this binary with --child so peak RSS is per dtype.
   int status_all = 0;
@@ -152,19 +269,42 @@ int run_bench(const BenchArgs& args) {
 VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs. a GEMM ceiling; JSON lines",
                     [](CLI::App& sub) {
   auto args = std::make_shared<BenchArgs>();
-  sub.add_option("--model", args->preset, "Preset (default VideoPrism-B)")->capture_default_str();
-  sub.add_option("--dtype", args->dtypes, "f32 and/or bf16 (default both)")->expected(1, 2);
+  auto* model = sub.add_option("--model", args->preset,
+                               "Preset (--train: default LvT-B; a model config JSON also works)")
+                    ->capture_default_str();
+  auto* dtype = sub.add_option("--dtype", args->dtypes, "f32 and/or bf16 (default both; --train: one, default bf16)")
+                    ->expected(1, 2);
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--frames", args->frames, "Frames per clip")->capture_default_str();
   sub.add_option("--size", args->size, "Frame size (pixels)")->capture_default_str();
-  sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
-  sub.add_option("--warmup", args->warmup, "Untimed runs (the first also validates)")->capture_default_str();
-  sub.add_option("--iterations", args->iterations, "Timed runs; the median is reported")->capture_default_str();
+  auto* batch = sub.add_option("--batch", args->batch, "Clips per forward (--train: per step, default 16)")
+                    ->capture_default_str();
+  auto* warmup = sub.add_option("--warmup", args->warmup, "Untimed runs (the first also validates; cuda: 3)")
+                     ->capture_default_str();
+  auto* iterations = sub.add_option("--iterations", args->iterations, "Timed runs; the median is reported (cuda: 20)")
+                         ->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
-  sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul)")->capture_default_str();
+  auto* gemm = sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul; --train on cuda: 8192)")
+                   ->capture_default_str();
+  sub.add_option("--train", args->train,
+                 "Time a training step instead: stage1 (contrastive, token drop 0.5) or stage2 (frozen teacher + "
+                 "masked student + decoders)");
+  sub.add_option("--text-length", args->text_length, "--train stage1: text ids per caption")->capture_default_str();
   sub.add_flag("--child", args->child)->group("");
-  sub.footer("Example:\n  videoprism bench --dtype bf16 --threads 2\n  videoprism bench --model videoprism_lvt_public_v1_base --frames 8 --size 144");
-  return [args] { return run_bench(*args); };
+  sub.footer(
+      "Example:\n  videoprism bench --dtype bf16 --threads 2\n  videoprism bench --model videoprism_lvt_public_v1_base "
+      "--frames 8 --size 144\n  videoprism bench --train stage1 --device cuda --batch 16\n"
+      "  videoprism bench --train stage2 --device cuda --dtype bf16 --warmup 2 --iterations 5\n"
+      "  videoprism bench --device cuda   # GPU: checks, then batch 16 and 1 (eager, CUDA graph), float32, ceilings");
+  return [=] {
+    args->model_given = model->count() > 0;
+    args->dtype_given = dtype->count() > 0;
+    args->batch_given = batch->count() > 0;
+    args->gemm_given = gemm->count() > 0;
+    args->warmup_given = warmup->count() > 0;
+    args->iterations_given = iterations->count() > 0;
+    return run_bench(*args);
+  };
 });
 
 }  // namespace

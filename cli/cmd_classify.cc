@@ -37,7 +37,7 @@ int run_classify(const ClassifyArgs& args) {
   run.frame_embeddings = false;
   apply_run_options(run);
   Model model = Model::load(args.checkpoint, &config);
-  model.to(run.device);
+  model.prepare_for_inference(run);
   Tokenizer tokenizer(args.tokenizer);
   torch::Tensor classes = class_embeddings(model, tokenizer, labels, templates, run);  // [C, D]
 

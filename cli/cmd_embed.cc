@@ -37,7 +37,7 @@ int run_embed(const EmbedArgs& args) {
   run.threads = args.threads;
   apply_run_options(run);
   Model model = Model::load(args.checkpoint, &config);
-  model.to(run.device);
+  model.prepare_for_inference(run);
 
   EmbedOptions options;
   options.clip.num_frames = args.frames > 0 ? args.frames : (preset ? preset->default_num_frames : 16);

@@ -38,7 +38,7 @@ int run_forward(const ForwardArgs& args) {
   apply_run_options(run);
 
   Model model = Model::load(args.checkpoint, have_config ? &config : nullptr);
-  model.to(run.device);
+  model.prepare_for_inference(run);
   TensorMap inputs;
   {
     NpzReader reader(args.inputs);

@@ -199,7 +199,7 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
   if (!todo.empty()) {
     RunOptions run = run_options(options.device, options.dtype, options.threads);
     Model model = Model::load(checkpoint, &config);
-    model.to(run.device);
+    model.prepare_for_inference(run);
     EmbedOptions embed;
     embed.clip.num_frames = frames;
     embed.clip.size = size;

@@ -7,6 +7,10 @@
 #include "ops/capped_softmax.h"
 #include "videoprism/error.h"
 
+#ifdef VIDEOPRISM_HAVE_CUDA
+#include "cuda/fused_attention.h"
+#endif
+
 namespace videoprism {
 
 namespace {
@@ -82,6 +86,24 @@ DotProductAttentionImpl::DotProductAttentionImpl(const DotProductAttentionOption
   if (options.per_dim_scale) per_dim_scale = register_module("per_dim_scale", PerDimScale(h, l));
 }
 
+torch::Tensor DotProductAttentionImpl::attend_fused(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v,
+                                                    const torch::Tensor& mask, int64_t layer) {
+#ifdef VIDEOPRISM_HAVE_CUDA
+  // q, k, v: [B, T|S, N, H] views (possibly into one QKV projection).
+  if (!cuda::fused_attention_supported(q, k, v)) return {};
+  double scale = std::pow(static_cast<double>(dim_per_head_), -0.5);
+  if (per_dim_scale) {
+    q = per_dim_scale->forward(q, layer);  // the learned scale replaces H^-0.5
+    scale = 1.0;
+    if (!cuda::fused_attention_supported(q, k, v)) return {};
+  }
+  torch::Tensor encoded = cuda::fused_attention(q, k, v, mask, scale, options_.atten_logit_cap);  // [B, T, N, H]
+  return encoded.view({encoded.size(0), encoded.size(1), -1});
+#else
+  return {};
+#endif
+}
+
 torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v,
                                               const torch::Tensor& mask, int64_t layer) {
   // q, k, v: [B, N, T|S, H] (head-major, so the batched matmuls see
@@ -119,10 +141,14 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
 
 torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
                                                const torch::Tensor& mask, int64_t layer) {
-  torch::Tensor q = query->forward(query_in, layer).permute({0, 2, 1, 3});      // [B, N, T, H]
-  torch::Tensor k = key->forward(key_value_in, layer).permute({0, 2, 1, 3});    // [B, N, S, H]
-  torch::Tensor v = value->forward(key_value_in, layer).permute({0, 2, 1, 3});  // [B, N, S, H]
-  torch::Tensor encoded = attend(q, k.contiguous(), v.contiguous(), mask, layer);  // [B, T, N*H]
+  torch::Tensor q = query->forward(query_in, layer);      // [B, T, N, H]
+  torch::Tensor k = key->forward(key_value_in, layer);    // [B, S, N, H]
+  torch::Tensor v = value->forward(key_value_in, layer);  // [B, S, N, H]
+  torch::Tensor encoded = attend_fused(q, k, v, mask, layer);  // [B, T, N*H] or undefined
+  if (!encoded.defined()) {
+    encoded = attend(q.permute({0, 2, 1, 3}), k.permute({0, 2, 1, 3}).contiguous(), v.permute({0, 2, 1, 3}).contiguous(),
+                     mask, layer);
+  }
   return post->forward(encoded.view({encoded.size(0), encoded.size(1), options_.num_heads, dim_per_head_}), layer);
 }
 
@@ -139,9 +165,14 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
                                    at_layer(key->b, layer).reshape({n * h}),
                                    at_layer(value->b, layer).reshape({n * h})});
   torch::Tensor qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
-  // [B, T, 3, N, H] -> [3, B, N, T, H] in one copy.
-  qkv = qkv.view({b, t, 3, n, h}).permute({2, 0, 3, 1, 4}).contiguous();
-  torch::Tensor encoded = attend(qkv[0], qkv[1], qkv[2], mask, layer);  // [B, T, N*H]
+  torch::Tensor fused_qkv = qkv.view({b, t, 3, n, h});
+  torch::Tensor encoded = attend_fused(fused_qkv.select(2, 0), fused_qkv.select(2, 1), fused_qkv.select(2, 2), mask,
+                                       layer);  // [B, T, N*H] or undefined
+  if (!encoded.defined()) {
+    // [B, T, 3, N, H] -> [3, B, N, T, H] in one copy.
+    qkv = fused_qkv.permute({2, 0, 3, 1, 4}).contiguous();
+    encoded = attend(qkv[0], qkv[1], qkv[2], mask, layer);  // [B, T, N*H]
+  }
   return post->forward(encoded.view({b, t, n, h}), layer);
 }
 

@@ -62,7 +62,11 @@ class DotProductAttentionImpl : public torch::nn::Module {
   PerDimScale per_dim_scale{nullptr};
 
  private:
-  // q, k, v: [B, N, T|S, H]; q not yet scaled. Returns [B, T, N*H].
+  // The fused CUDA kernel (cuda/fused_attention.h) when it takes these inputs,
+  // else undefined. q, k, v: [B, T|S, N, H]; q not yet scaled. Returns [B, T, N*H].
+  torch::Tensor attend_fused(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& mask, int64_t layer);
+  // The libtorch composition. q, k, v: [B, N, T|S, H]; q not yet scaled. Returns [B, T, N*H].
   torch::Tensor attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
                        int64_t layer);
   DotProductAttentionOptions options_;

@@ -13,6 +13,16 @@ torch::Tensor apply_activation(const torch::Tensor& x, Activation activation) {
   return x;
 }
 
+namespace {
+thread_local bool t_approximate_gelu = false;
+}  // namespace
+
+ApproximateGeluScope::ApproximateGeluScope(bool enabled) : previous_(t_approximate_gelu) {
+  t_approximate_gelu = enabled;
+}
+ApproximateGeluScope::~ApproximateGeluScope() { t_approximate_gelu = previous_; }
+bool ApproximateGeluScope::active() { return t_approximate_gelu; }
+
 DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
   kernel = register_parameter("kernel", empty_param(stacked_shape(stack, {in_dim, out_dim})));
   bias = register_parameter("bias", empty_param(stacked_shape(stack, {out_dim})));
@@ -32,6 +42,14 @@ FeedForwardImpl::FeedForwardImpl(int64_t in_dim, int64_t out_dim, Activation act
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, int64_t layer) {
+  if (activation_ == Activation::kGeluExact && x.is_cuda() && ApproximateGeluScope::active() &&
+      !torch::GradMode::is_enabled()) {
+    torch::Tensor k = cast_like(at_layer(linear->kernel, layer), x);
+    torch::Tensor b = cast_like(at_layer(linear->bias, layer), x);
+    auto sizes = x.sizes().vec();
+    sizes.back() = k.size(1);
+    return at::_addmm_activation(b, x.reshape({-1, k.size(0)}), k, 1, 1, /*use_gelu=*/true).view(sizes);
+  }
   return apply_activation(linear->forward(x, layer), activation_);
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "encoders/factorized_encoder.h"
+#include "layers/feed_forward.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
 #include "videoprism/error.h"
@@ -80,6 +81,14 @@ std::vector<std::pair<std::string, torch::Tensor>> Model::named_arrays() const {
 
 void Model::to(const torch::Device& device) { module_->to(device); }
 
+void Model::prepare_for_inference(const RunOptions& options) {
+  if (options.device.is_cuda() && options.dtype == torch::kBFloat16) {
+    module_->to(options.device, torch::kBFloat16);
+  } else {
+    module_->to(options.device);
+  }
+}
+
 void Model::init_random(uint64_t seed) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
@@ -106,6 +115,7 @@ void Model::init_random(uint64_t seed) {
 
 TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const RunOptions& options) {
+  ApproximateGeluScope gelu(options.approximate_gelu);
   TensorMap out;
   switch (config_.kind) {
     case ModelKind::kEncoder: {
@@ -139,6 +149,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
 }
 
 TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
+  ApproximateGeluScope gelu(options.approximate_gelu);
   check(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
