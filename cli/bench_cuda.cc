@@ -128,10 +128,6 @@ int run_cuda_bench(const CudaBenchOptions& o) {
       torch::Tensor qkv = torch::randn({sh.b, sh.t, 3, sh.n, sh.h}, opts);
       torch::Tensor q = qkv.select(2, 0), k = qkv.select(2, 1), v = qkv.select(2, 2);
       const double scale = 1.0 / std::sqrt(double(sh.h));
-      const int version = cuda::attention_kernel_version();
-      cuda::set_attention_kernel_version(1);
-      const double v1_ms = median_ms([&] { cuda::fused_attention(q, k, v, {}, scale, 50.0); }, 3, 20);
-      cuda::set_attention_kernel_version(version);
       const double fused_ms = median_ms([&] { cuda::fused_attention(q, k, v, {}, scale, 50.0); }, 3, 20);
       // The plain composition the layers fall back to: batched matmuls and the capped softmax.
       auto plain = [&] {
@@ -143,9 +139,7 @@ int run_cuda_bench(const CudaBenchOptions& o) {
       const double plain_ms = median_ms([&] { plain(); }, 2, 10);
       const double flop = 4.0 * sh.b * sh.n * sh.t * sh.t * sh.h;
       std::cout << json{{"bench", "attention"}, {"shape", sh.name}, {"b", sh.b}, {"t", sh.t}, {"n", sh.n}, {"h", sh.h},
-                        {"kernel_version", version}, {"fused_ms", fused_ms},
-                        {"fused_tflops", flop / (fused_ms * 1e-3) / 1e12}, {"v1_ms", v1_ms},
-                        {"v1_tflops", flop / (v1_ms * 1e-3) / 1e12},
+                        {"fused_ms", fused_ms}, {"fused_tflops", flop / (fused_ms * 1e-3) / 1e12},
                         {"plain_ms", plain_ms}, {"plain_tflops", flop / (plain_ms * 1e-3) / 1e12}}.dump()
                 << std::endl;
     }

@@ -1,8 +1,7 @@
 // Fused softcapped attention, forward: flash-attention style, online softmax in
-// registers, so the [T, S] logits never reach device memory. Version 1: one
+// registers, so the [T, S] logits never reach device memory. Long queries: one
 // CTA per (64 queries, head, batch), four warps of 16 query rows each, keys in
-// tiles of 64 through shared memory. Version 2 (default): see below. See
-// attention_kernels.h for the semantics.
+// tiles of 64 through shared memory. See attention_kernels.h for the semantics.
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -18,186 +17,12 @@ constexpr int kBlockN = 64;   // keys per tile
 constexpr int kThreads = 128;
 constexpr int kPad = 8;       // bf16 row padding: conflict-free fragment loads
 
-// Copies rows [start, start + 64) of a [S, H] slice into shared memory
-// (zeros past kv_len), 16 bytes per access.
-template <int HD>
-__device__ __forceinline__ void load_tile(__nv_bfloat16 (*dst)[HD + kPad], const __nv_bfloat16* base,
-                                          int64_t row_stride, int start, int kv_len) {
-  constexpr int kChunks = HD / 8;  // 16-byte chunks per row
-  for (int i = threadIdx.x; i < kBlockN * kChunks; i += kThreads) {
-    const int r = i / kChunks, c = (i % kChunks) * 8;
-    uint4 value = make_uint4(0, 0, 0, 0);
-    if (start + r < kv_len) value = *reinterpret_cast<const uint4*>(base + int64_t(start + r) * row_stride + c);
-    *reinterpret_cast<uint4*>(&dst[r][c]) = value;
-  }
-}
-
-template <int HD>
-__global__ void __launch_bounds__(kThreads, 3) attention_forward_kernel_v1(const AttentionForwardParams p) {
-  static_assert(HD % 16 == 0 && HD <= 128, "head dim");
-  __shared__ __align__(16) __nv_bfloat16 ks[kBlockN][HD + kPad];
-  __shared__ __align__(16) __nv_bfloat16 vs[kBlockN][HD + kPad];
-
-  const int b = blockIdx.x / p.heads, head = blockIdx.x % p.heads;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int g = lane / 4, c = (lane % 4) * 2;
-  // Warps whose 16 rows are all past q_len only help load tiles (short
-  // sequences such as the temporal axis).
-  const bool warp_active = blockIdx.y * kBlockM + warp * 16 < p.q_len;
-  const int row0 = blockIdx.y * kBlockM + warp * 16 + g;  // this thread's two query rows
-  const int row1 = row0 + 8;
-
-  const auto* q = static_cast<const __nv_bfloat16*>(p.q) + b * p.q_strides.batch + head * p.q_strides.head;
-  const auto* k = static_cast<const __nv_bfloat16*>(p.k) + b * p.k_strides.batch + head * p.k_strides.head;
-  const auto* v = static_cast<const __nv_bfloat16*>(p.v) + b * p.v_strides.batch + head * p.v_strides.head;
-
-  // Q fragments for the warp's 16 rows, straight from global memory.
-  uint32_t qf[HD / 16][4];
-#pragma unroll
-  for (int kk = 0; kk < HD / 16; ++kk) {
-    const int col = kk * 16 + c;
-    qf[kk][0] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col) : 0u;
-    qf[kk][1] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col) : 0u;
-    qf[kk][2] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col + 8) : 0u;
-    qf[kk][3] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col + 8) : 0u;
-  }
-
-  float acc[HD / 8][4];
-#pragma unroll
-  for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
-  float m0 = -INFINITY, m1 = -INFINITY;  // running row maxima (natural-log units)
-  float l0 = 0.0f, l1 = 0.0f;            // this thread's partial row sums
-  const bool capped = p.cap > 0.0f;
-  const float inv_cap = capped ? 1.0f / p.cap : 0.0f;
-  const bool* mask0 = nullptr;
-  const bool* mask1 = nullptr;
-  if (p.mask != nullptr) {
-    mask0 = p.mask + b * p.mask_batch + int64_t(min(row0, p.q_len - 1)) * p.mask_query;
-    mask1 = p.mask + b * p.mask_batch + int64_t(min(row1, p.q_len - 1)) * p.mask_query;
-  }
-
-  for (int start = 0; start < p.kv_len; start += kBlockN) {
-    __syncthreads();  // the previous tile is no longer read
-    load_tile<HD>(ks, k, p.k_strides.seq, start, p.kv_len);
-    load_tile<HD>(vs, v, p.v_strides.seq, start, p.kv_len);
-    __syncthreads();
-    if (!warp_active) continue;
-
-    // S = Q K^T for 16 rows x 64 keys: 8 n-tiles of 8 keys.
-    float s[kBlockN / 8][4];
-#pragma unroll
-    for (int j = 0; j < kBlockN / 8; ++j) {
-      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
-      if (start + j * 8 >= p.kv_len) continue;  // all-padding n-tile: masked below
-#pragma unroll
-      for (int kk = 0; kk < HD / 16; ++kk) {
-        const uint32_t b0 = load_u32(&ks[j * 8 + g][kk * 16 + c]);
-        const uint32_t b1 = load_u32(&ks[j * 8 + g][kk * 16 + c + 8]);
-        mma_bf16_16816(s[j], qf[kk], b0, b1);
-      }
-    }
-
-    // Scale, cap, mask; tile row maxima.
-    float tile_max0 = -INFINITY, tile_max1 = -INFINITY;
-#pragma unroll
-    for (int j = 0; j < kBlockN / 8; ++j) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int key = start + j * 8 + c + (e & 1);
-        float x = s[j][e] * p.scale;
-        if (capped) x = p.cap * tanh_approx(x * inv_cap);
-        if (key >= p.kv_len) {
-          x = -INFINITY;  // not a key at all
-        } else if (p.mask != nullptr && (e < 2 ? mask0 : mask1)[int64_t(key) * p.mask_key]) {
-          x = kMaskValue;
-        }
-        s[j][e] = x;
-      }
-      tile_max0 = fmaxf(tile_max0, fmaxf(s[j][0], s[j][1]));
-      tile_max1 = fmaxf(tile_max1, fmaxf(s[j][2], s[j][3]));
-    }
-    const float new_m0 = fmaxf(m0, quad_max(tile_max0));
-    const float new_m1 = fmaxf(m1, quad_max(tile_max1));
-    const float corr0 = exp2f((m0 - new_m0) * kLog2e);
-    const float corr1 = exp2f((m1 - new_m1) * kLog2e);
-    m0 = new_m0;
-    m1 = new_m1;
-    float sum0 = 0.0f, sum1 = 0.0f;
-    // Differences first: the mask value times log2(e) would overflow to -inf.
-#pragma unroll
-    for (int j = 0; j < kBlockN / 8; ++j) {
-      s[j][0] = exp2f((s[j][0] - m0) * kLog2e);
-      s[j][1] = exp2f((s[j][1] - m0) * kLog2e);
-      s[j][2] = exp2f((s[j][2] - m1) * kLog2e);
-      s[j][3] = exp2f((s[j][3] - m1) * kLog2e);
-      sum0 += s[j][0] + s[j][1];
-      sum1 += s[j][2] + s[j][3];
-    }
-    l0 = l0 * corr0 + sum0;
-    l1 = l1 * corr1 + sum1;
-#pragma unroll
-    for (int n = 0; n < HD / 8; ++n) {
-      acc[n][0] *= corr0;
-      acc[n][1] *= corr0;
-      acc[n][2] *= corr1;
-      acc[n][3] *= corr1;
-    }
-
-    // O += P V: P's accumulators become A fragments; V^T fragments by ldmatrix.trans.
-#pragma unroll
-    for (int kk = 0; kk < kBlockN / 16; ++kk) {
-      if (start + kk * 16 >= p.kv_len) continue;  // P is zero there
-      uint32_t pa[4];
-      pa[0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
-      pa[1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
-      pa[2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-      pa[3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-#pragma unroll
-      for (int n = 0; n < HD / 16; ++n) {
-        uint32_t vb[4];
-        ldmatrix_x4_trans(vb, &vs[kk * 16 + ((lane / 8) % 2) * 8 + lane % 8][n * 16 + (lane / 16) * 8]);
-        mma_bf16_16816(acc[2 * n], pa, vb[0], vb[1]);
-        mma_bf16_16816(acc[2 * n + 1], pa, vb[2], vb[3]);
-      }
-    }
-  }
-
-  l0 = quad_sum(l0);
-  l1 = quad_sum(l1);
-  const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
-  auto* o = static_cast<__nv_bfloat16*>(p.o) + b * p.o_strides.batch + head * p.o_strides.head;
-#pragma unroll
-  for (int n = 0; n < HD / 8; ++n) {
-    const int col = n * 8 + c;
-    if (row0 < p.q_len) {
-      *reinterpret_cast<uint32_t*>(o + row0 * p.o_strides.seq + col) = pack_bf16(acc[n][0] * inv0, acc[n][1] * inv0);
-    }
-    if (row1 < p.q_len) {
-      *reinterpret_cast<uint32_t*>(o + row1 * p.o_strides.seq + col) = pack_bf16(acc[n][2] * inv1, acc[n][3] * inv1);
-    }
-  }
-  if (p.lse != nullptr && c == 0) {
-    float* lse = p.lse + (int64_t(b) * p.heads + head) * p.q_len;
-    if (row0 < p.q_len) lse[row0] = m0 + logf(l0);
-    if (row1 < p.q_len) lse[row1] = m1 + logf(l1);
-  }
-}
-
-template <int HD>
-cudaError_t launch_forward_v1(const AttentionForwardParams& p, cudaStream_t stream) {
-  dim3 grid(unsigned(p.batch) * unsigned(p.heads), (p.q_len + kBlockM - 1) / kBlockM);
-  attention_forward_kernel_v1<HD><<<grid, kThreads, 0, stream>>>(p);
-  return cudaGetLastError();
-}
-
-
-// ---- Version 2 -------------------------------------------------------------
-// The same arithmetic as version 1, reorganized for speed:
-//  - tiles move global -> shared with cp.async, double-buffered (head dims up
-//    to 64), so the next K/V tile loads while this one is computed;
-//  - short query sequences (<= 16 rows, e.g. the temporal axis of 16 frames
-//    or the pooler's single query) run one (batch, head) per warp with
-//    warp-private 16-key tiles instead of one per 4-warp CTA with 64-key tiles.
+// Tiles move global -> shared with cp.async, double-buffered for head dims up
+// to 64, so the next K/V tile loads while this one is computed. Short query
+// sequences (<= 16 rows: the temporal axis of 16 frames, the pooler's single
+// query) run one (batch, head) per warp with warp-private 16-key tiles instead
+// of one per 4-warp CTA with 64-key tiles (4.5x faster on the temporal axis
+// than the first, single-kernel version; docs/cuda.md).
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
   const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
@@ -465,7 +290,6 @@ __global__ void __launch_bounds__(kThreads) attention_forward_short_kernel(const
 
 template <int HD>
 cudaError_t launch_forward(const AttentionForwardParams& p, cudaStream_t stream) {
-  if (p.kernel_version == 1) return launch_forward_v1<HD>(p, stream);
   const int64_t items = int64_t(p.batch) * p.heads;
   if (p.q_len <= 16) {
     attention_forward_short_kernel<HD><<<unsigned((items + 3) / 4), kThreads, 0, stream>>>(p);

@@ -39,7 +39,6 @@ struct AttentionForwardParams {
   int batch = 0, heads = 0, q_len = 0, kv_len = 0, head_dim = 0;
   float scale = 1.0f;
   float cap = 0.0f;  // <= 0: no cap
-  int kernel_version = 2;  // 1: the first kernel, kept for comparison (bench)
 };
 
 struct AttentionBackwardParams {

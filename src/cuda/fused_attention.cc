@@ -14,7 +14,6 @@ namespace videoprism::cuda {
 namespace {
 
 std::atomic<int> g_enabled{-1};  // -1: read the environment on first use
-std::atomic<int> g_version{0};   // 0: read the environment on first use
 
 bool aligned_rows(const torch::Tensor& t) {
   // 16-byte loads of head rows: 8-element aligned strides and base address.
@@ -39,7 +38,6 @@ AttentionForwardParams make_params(const torch::Tensor& q, const torch::Tensor& 
   p.heads = static_cast<int>(q.size(2));
   p.head_dim = static_cast<int>(q.size(3));
   p.kv_len = static_cast<int>(k.size(1));
-  p.kernel_version = attention_kernel_version();
   p.scale = static_cast<float>(scale);
   p.cap = static_cast<float>(cap);
   if (mask.defined() && mask.numel() > 0) {  // empty: no mask (autograd takes no undefined inputs)
@@ -114,18 +112,6 @@ class FusedAttentionFunction : public torch::autograd::Function<FusedAttentionFu
 }  // namespace
 
 void set_fused_attention_enabled(bool enabled) { g_enabled = enabled ? 1 : 0; }
-
-void set_attention_kernel_version(int version) { g_version = version == 1 ? 1 : 2; }
-
-int attention_kernel_version() {
-  int version = g_version.load();
-  if (version == 0) {
-    const char* env = std::getenv("VIDEOPRISM_ATTENTION_KERNEL");
-    version = (env != nullptr && std::strcmp(env, "1") == 0) ? 1 : 2;
-    g_version = version;
-  }
-  return version;
-}
 
 bool fused_attention_enabled() {
   int state = g_enabled.load();

@@ -18,11 +18,6 @@ bool fused_attention_supported(const torch::Tensor& q, const torch::Tensor& k, c
 void set_fused_attention_enabled(bool enabled);
 bool fused_attention_enabled();
 
-// Which forward kernel runs: 2 (default) or 1 (the first version, kept so the
-// benchmark can compare). Environment: VIDEOPRISM_ATTENTION_KERNEL=1.
-void set_attention_kernel_version(int version);
-int attention_kernel_version();
-
 // q: [B, T, N, H], k and v: [B, S, N, H] (any strides with H contiguous), mask:
 // bool broadcastable to [B, 1, T, S] (true = masked) or undefined. q is not yet
 // scaled: logits are scale * <q, k>, capped at `cap` (<= 0: no cap).
