@@ -95,8 +95,9 @@ TEST(Stage2Masking, ShuffleIsAPerSamplePermutationAndPredictionsStayInOriginalOr
   EXPECT_TRUE(torch::equal(unshuffle_tokens(slots, perm), x));
 
   // With no position information (pos_emb 0) the decoder is permutation
-  // equivariant: shuffled predictions, put back, equal unshuffled ones, so
-  // slot j was scored against the teacher token it holds.
+  // equivariant, so shuffling only permutes its outputs: slot j predicts from
+  // token perm[j] and is scored against teacher token j (the jigsaw: a visible
+  // token is not decoded at its own target slot).
   torch::manual_seed(0);
   DecoderOptions options{2, 16, 32, 4};
   Stage2Decoders decoders(options, 8, l, true, false);
@@ -109,9 +110,10 @@ TEST(Stage2Masking, ShuffleIsAPerSamplePermutationAndPredictionsStayInOriginalOr
   torch::Tensor visible = torch::randn({b, l, 8});
   torch::Tensor mask = (torch::rand({b, l}) < 0.5).to(torch::kFloat32);
   torch::Tensor a = decoders->predict_tokens(visible, mask, perm), c = decoders->predict_tokens(visible, mask, {});
-  const double diff = testing::max_abs_diff(a, c);
-  std::printf("shuffled-then-restored vs unshuffled decoder (no pos emb): max diff %.3g\n", diff);
+  const double diff = testing::max_abs_diff(a, shuffle_tokens(c, perm));
+  std::printf("shuffled decoder vs shuffled unshuffled-decoder outputs (no pos emb): max diff %.3g\n", diff);
   EXPECT_LT(diff, 1e-5);
+  EXPECT_GT(testing::max_abs_diff(a, c), 1e-3);  // slot j is not token j's own output
   // With position embeddings the shuffle changes what each token predicts.
   decoders->init_random(1);
   EXPECT_GT(testing::max_abs_diff(decoders->predict_tokens(visible, mask, perm), decoders->predict_tokens(visible, mask, {})), 1e-3);
@@ -246,7 +248,12 @@ TEST(Stage2Training, BothLossesFallStudentLeavesTeacherAndNoShuffleTakesTheShort
   auto steps2 = unshuffled.run();
   auto [ntok0, ntok1] = first_last(steps2, &Stage2Step::token_loss);
   std::printf("no shuffle: token loss %.4f -> %.4f (shuffled ends at %.4f)\n", ntok0, ntok1, tok1);
-  EXPECT_LT(ntok1, tok1 * 0.8);
+  // Without the shuffle a visible token's own slot can copy it, so the token
+  // loss ends lower. (With the jigsaw scored slot j -> teacher token j the
+  // shuffled task stays solvable from token content, so the gap is modest:
+  // 0.0895 vs 0.1021 here; it was wider when slots were un-shuffled and mask
+  // tokens had no position, issue 7.)
+  EXPECT_LT(ntok1, tok1 * 0.95);
 
   // Run directory and the exported encoder: a bare FactorizedEncoder in the released layout.
   EXPECT_TRUE(std::filesystem::exists(w.dir.file("shuffled/loss.png")));

@@ -72,12 +72,16 @@ torch::Tensor Stage2DecodersImpl::predict_tokens(const torch::Tensor& visible, c
   torch::Tensor x = d.input_projection->forward(visible);           // [B, L, Dd]
   torch::Tensor masked = mask.to(x.scalar_type()).unsqueeze(-1);    // [B, L, 1]
   x = x * (1 - masked) + cast_like(d.mask_token, x) * masked;
+  // Token shuffling (training-recipe.md): slot j holds token perm[j] but gets
+  // position embedding j and must predict teacher token j. A token's position
+  // is only in its content (the encoder's own position embeddings), so the
+  // decoder cannot copy a visible token through to its own target; it has to
+  // place the pieces (a jigsaw). The output is therefore in original order.
   if (perm.defined()) x = shuffle_tokens(x, perm);  // slot j holds token perm[j]
-  x = x + cast_like(d.pos_emb, x);                  // position by slot, not by token
+  x = x + cast_like(d.pos_emb, x);                  // slot j predicts position j
   x = d.transformer->forward(x);
   x = d.output_ln->forward(x);
-  x = d.output_projection->forward(x);  // [B, L, D] in slot order
-  return perm.defined() ? unshuffle_tokens(x, perm) : x;
+  return d.output_projection->forward(x);  // [B, L, D]: slot j = prediction for token j
 }
 
 torch::Tensor Stage2DecodersImpl::predict_global(const torch::Tensor& tokens, const torch::Tensor& paddings) {

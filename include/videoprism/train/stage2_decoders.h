@@ -3,7 +3,8 @@
 //   token decoder:  visible encoder outputs [B, L, D] -> input_projection (D -> Dd)
 //                   -> masked slots := mask_token -> shuffle (per-sample perm)
 //                   -> + pos_emb[slot] -> transformer blocks -> output_ln
-//                   -> output_projection (Dd -> D) -> unshuffle -> [B, L, D]
+//                   -> output_projection (Dd -> D) -> [B, L, D], slot j scored
+//                   against teacher token j (not against the token it holds)
 //   global decoder: visible encoder outputs -> input_projection -> blocks (no
 //                   position embedding, no shuffle; paddings mark masked slots)
 //                   -> MAP pooler (Dd) -> output_projection (Dd -> D) -> [B, D]
@@ -50,7 +51,9 @@ class Stage2DecodersImpl : public torch::nn::Module {
 
   // Token branch. visible [B, L, D]: encoder outputs by original slot (masked
   // slots are ignored); mask [B, L] (1 = masked); perm [B, L] or undefined
-  // (no shuffle). Returns [B, L, D] in original order.
+  // (no shuffle). Returns [B, L, D] in original order: row j is what slot j
+  // (position embedding j) predicts for teacher token j; with a perm, slot j's
+  // input is token perm[j], so no token is decoded at its own slot by default.
   torch::Tensor predict_tokens(const torch::Tensor& visible, const torch::Tensor& mask, const torch::Tensor& perm);
   // Global branch. tokens [B, S, D]; paddings [B, S] (1 = masked) or undefined.
   torch::Tensor predict_global(const torch::Tensor& tokens, const torch::Tensor& paddings);
