@@ -686,8 +686,8 @@ DemoSummary run_demo(const DemoOptions& options) {
       if (real - chance <= 2 * spread)
         md << "real-frame accuracy is within two spreads of chance, so there is no signal for the control to remove";
       else if (shuf - chance > 2 * spread)
-        md << "shuffled frames stay above chance, so part of what the probe reads needs no temporal order (which "
-              "places the item visits, not when)"
+        md << "shuffled frames stay above chance, so part of what the probe reads needs no temporal order"
+           << (t == "arrow" ? "" : " (which places the item visits, not when)")
            << (real - shuf > 2 * spread ? "; the drop is the order-dependent part" : "; it does not drop, so no "
                                                                                      "evidence of reading order");
       else
