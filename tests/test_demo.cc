@@ -24,9 +24,11 @@ TEST(Demo, QuickRunWritesACompleteReport) {
   const auto r = testing::run_command(testing::cli_path() + " demo --quick --out " + out + " --tokenizer " +
                                       testing::shared_dir() + "/assets/test_spm.model");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Time is reported, not asserted (speed goes in benchmarks; a loaded
+  // machine must not fail the suite). The 3-minute budget is measured in the
+  // issue notes: 67 s on a quiet 2-core machine.
   std::printf("demo --quick took %.1f s\n", seconds);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_LT(seconds, 300.0) << "the --quick budget is 3 minutes";
 
   const std::vector<std::string> encoders = {"stage1", "stage2", "stage2_no_shuffle", "stage2_no_global", "random_init"};
   const std::vector<std::string> tasks = {"class", "direction", "arrow", "speed"};
