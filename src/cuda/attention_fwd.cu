@@ -51,15 +51,49 @@ __device__ __forceinline__ void load_tile_async(__nv_bfloat16 (*dst)[HD + kPad],
   }
 }
 
+// A thread's share of two query rows (row0 and row0 + 8): their Q fragments,
+// O accumulators, running maxima and partial sums, and mask rows.
+template <int HD>
+struct Rows {
+  uint32_t qf[HD / 16][4];
+  float acc[HD / 8][4];
+  float m0 = -INFINITY, m1 = -INFINITY;  // running row maxima (natural-log units)
+  float l0 = 0.0f, l1 = 0.0f;            // this thread's partial row sums
+  const bool* mask0 = nullptr;
+  const bool* mask1 = nullptr;
+
+  // q: this (batch, head)'s slice. Q rows past q_len load as zeros.
+  __device__ __forceinline__ Rows(const AttentionForwardParams& p, const __nv_bfloat16* q, int b, int row0) {
+    const int c = (threadIdx.x % 4) * 2, row1 = row0 + 8;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+      const int col = kk * 16 + c;
+      qf[kk][0] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col) : 0u;
+      qf[kk][1] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col) : 0u;
+      qf[kk][2] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col + 8) : 0u;
+      qf[kk][3] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col + 8) : 0u;
+    }
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
+    if (p.mask != nullptr) {
+      mask0 = p.mask + b * p.mask_batch + int64_t(min(row0, p.q_len - 1)) * p.mask_query;
+      mask1 = p.mask + b * p.mask_batch + int64_t(min(row1, p.q_len - 1)) * p.mask_query;
+    }
+  }
+};
+
 // One warp's 16 query rows against one tile of BN keys (shared memory):
 // scale, cap, mask, online softmax, O += P V.
 template <int HD, int BN>
-__device__ __forceinline__ void attend_tile(const AttentionForwardParams& p, const uint32_t (&qf)[HD / 16][4],
+__device__ __forceinline__ void attend_tile(const AttentionForwardParams& p, Rows<HD>& rows,
                                             const __nv_bfloat16 (*ks)[HD + kPad],
-                                            const __nv_bfloat16 (*vs)[HD + kPad], int start, const bool* mask0,
-                                            const bool* mask1, float& m0, float& m1, float& l0, float& l1,
-                                            float (&acc)[HD / 8][4]) {
+                                            const __nv_bfloat16 (*vs)[HD + kPad], int start) {
   const int lane = threadIdx.x % 32, g = lane / 4, c = (lane % 4) * 2;
+  const uint32_t (&qf)[HD / 16][4] = rows.qf;
+  const bool* mask0 = rows.mask0;
+  const bool* mask1 = rows.mask1;
+  float &m0 = rows.m0, &m1 = rows.m1, &l0 = rows.l0, &l1 = rows.l1;
+  float (&acc)[HD / 8][4] = rows.acc;
   float s[BN / 8][4];
 #pragma unroll
   for (int j = 0; j < BN / 8; ++j) {
@@ -133,26 +167,13 @@ __device__ __forceinline__ void attend_tile(const AttentionForwardParams& p, con
   }
 }
 
-// Q fragments of rows row0 and row0 + 8 (zeros past q_len).
-template <int HD>
-__device__ __forceinline__ void load_q(const AttentionForwardParams& p, const __nv_bfloat16* q, int row0,
-                                       uint32_t (&qf)[HD / 16][4]) {
-  const int c = (threadIdx.x % 4) * 2, row1 = row0 + 8;
-#pragma unroll
-  for (int kk = 0; kk < HD / 16; ++kk) {
-    const int col = kk * 16 + c;
-    qf[kk][0] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col) : 0u;
-    qf[kk][1] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col) : 0u;
-    qf[kk][2] = row0 < p.q_len ? load_u32(q + row0 * p.q_strides.seq + col + 8) : 0u;
-    qf[kk][3] = row1 < p.q_len ? load_u32(q + row1 * p.q_strides.seq + col + 8) : 0u;
-  }
-}
-
 // Normalizes and writes rows row0 and row0 + 8 of O (and their log-sum-exp).
 template <int HD>
-__device__ __forceinline__ void store_o(const AttentionForwardParams& p, int b, int head, int row0, float m0,
-                                        float m1, float l0, float l1, float (&acc)[HD / 8][4]) {
+__device__ __forceinline__ void store_o(const AttentionForwardParams& p, int b, int head, int row0, Rows<HD>& rows) {
   const int c = (threadIdx.x % 4) * 2, row1 = row0 + 8;
+  const float m0 = rows.m0, m1 = rows.m1;
+  float l0 = rows.l0, l1 = rows.l1;
+  float (&acc)[HD / 8][4] = rows.acc;
   l0 = quad_sum(l0);
   l1 = quad_sum(l1);
   const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
@@ -194,18 +215,7 @@ __global__ void __launch_bounds__(kThreads, 3) attention_forward_kernel(const At
   load_tile_async<HD, kBlockN>(vs[0], v, p.v_strides.seq, 0, p.kv_len, threadIdx.x, kThreads);
   cp_async_commit();
 
-  uint32_t qf[HD / 16][4];
-  load_q<HD>(p, q, row0, qf);
-  float acc[HD / 8][4];
-#pragma unroll
-  for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
-  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f;
-  const bool* mask0 = nullptr;
-  const bool* mask1 = nullptr;
-  if (p.mask != nullptr) {
-    mask0 = p.mask + b * p.mask_batch + int64_t(min(row0, p.q_len - 1)) * p.mask_query;
-    mask1 = p.mask + b * p.mask_batch + int64_t(min(row0 + 8, p.q_len - 1)) * p.mask_query;
-  }
+  Rows<HD> rows(p, q, b, row0);
 
   for (int t = 0; t < tiles; ++t) {
     if (kStages == 2 && t + 1 < tiles) {
@@ -219,7 +229,7 @@ __global__ void __launch_bounds__(kThreads, 3) attention_forward_kernel(const At
     }
     __syncthreads();
     const int buf = t % kStages;
-    if (warp_active) attend_tile<HD, kBlockN>(p, qf, ks[buf], vs[buf], t * kBlockN, mask0, mask1, m0, m1, l0, l1, acc);
+    if (warp_active) attend_tile<HD, kBlockN>(p, rows, ks[buf], vs[buf], t * kBlockN);
     __syncthreads();  // buffer `buf` is refilled next
     if (kStages == 1 && t + 1 < tiles) {
       load_tile_async<HD, kBlockN>(ks[0], k, p.k_strides.seq, (t + 1) * kBlockN, p.kv_len, threadIdx.x, kThreads);
@@ -227,7 +237,7 @@ __global__ void __launch_bounds__(kThreads, 3) attention_forward_kernel(const At
       cp_async_commit();
     }
   }
-  if (warp_active) store_o<HD>(p, b, head, row0, m0, m1, l0, l1, acc);
+  if (warp_active) store_o<HD>(p, b, head, row0, rows);
 }
 
 // Short queries (q_len <= 16): each warp owns one (batch, head) and walks the
@@ -252,18 +262,7 @@ __global__ void __launch_bounds__(kThreads) attention_forward_short_kernel(const
   load_tile_async<HD, kShortKeys>(vs[warp][0], v, p.v_strides.seq, 0, p.kv_len, lane, 32);
   cp_async_commit();
 
-  uint32_t qf[HD / 16][4];
-  load_q<HD>(p, q, row0, qf);
-  float acc[HD / 8][4];
-#pragma unroll
-  for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
-  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f;
-  const bool* mask0 = nullptr;
-  const bool* mask1 = nullptr;
-  if (p.mask != nullptr) {
-    mask0 = p.mask + b * p.mask_batch + int64_t(min(row0, p.q_len - 1)) * p.mask_query;
-    mask1 = p.mask + b * p.mask_batch + int64_t(min(row0 + 8, p.q_len - 1)) * p.mask_query;
-  }
+  Rows<HD> rows(p, q, b, row0);
   for (int t = 0; t < tiles; ++t) {
     if (kStages == 2 && t + 1 < tiles) {
       const int next = (t + 1) % kStages;
@@ -276,8 +275,7 @@ __global__ void __launch_bounds__(kThreads) attention_forward_short_kernel(const
     }
     __syncwarp();
     const int buf = t % kStages;
-    attend_tile<HD, kShortKeys>(p, qf, ks[warp][buf], vs[warp][buf], t * kShortKeys, mask0, mask1, m0, m1, l0, l1,
-                                acc);
+    attend_tile<HD, kShortKeys>(p, rows, ks[warp][buf], vs[warp][buf], t * kShortKeys);
     __syncwarp();  // buffer `buf` is refilled next
     if (kStages == 1 && t + 1 < tiles) {
       load_tile_async<HD, kShortKeys>(ks[warp][0], k, p.k_strides.seq, (t + 1) * kShortKeys, p.kv_len, lane, 32);
@@ -285,7 +283,7 @@ __global__ void __launch_bounds__(kThreads) attention_forward_short_kernel(const
       cp_async_commit();
     }
   }
-  store_o<HD>(p, b, head, row0, m0, m1, l0, l1, acc);
+  store_o<HD>(p, b, head, row0, rows);
 }
 
 template <int HD>

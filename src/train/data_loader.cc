@@ -1,4 +1,5 @@
 #include "videoprism/train/data_loader.h"
+#include "train/splitmix.h"
 
 #include <algorithm>
 #include <atomic>
@@ -32,13 +33,7 @@ DataPosition data_position_from_json(const nlohmann::json& j) {
 
 namespace {
 
-// SplitMix64 finalizer: independent, stateless random streams per key.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 uint64_t key(std::initializer_list<uint64_t> parts) {
   uint64_t h = 0x5eed;
   for (uint64_t p : parts) h = mix(h ^ mix(p));

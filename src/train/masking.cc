@@ -1,5 +1,6 @@
 // Tube and BEVT-style block masks; per-sample permutations.
 #include "videoprism/train/masking.h"
+#include "train/splitmix.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,12 +12,7 @@
 namespace videoprism::train {
 namespace {
 
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 
 double uniform(std::mt19937_64& rng, double lo, double hi) {
   return lo + (hi - lo) * (double(rng() >> 11) * (1.0 / 9007199254740992.0));

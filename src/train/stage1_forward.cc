@@ -1,6 +1,7 @@
 // Stage-1 forward: tube token dropping and the video-text embeddings of one
 // micro-batch. Model math only (no data loader, tokenizer or video decoding).
 #include "videoprism/train/stage1_forward.h"
+#include "train/splitmix.h"
 
 #include "encoders/factorized_encoder.h"
 #include "models/video_clip.h"
@@ -10,12 +11,7 @@
 namespace videoprism::train {
 namespace {
 
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 
 }  // namespace
 
