@@ -1,6 +1,7 @@
 // Stage1Config <-> JSON.
 #include <set>
 
+#include "train/config_json.h"
 #include "videoprism/error.h"
 #include "videoprism/train/device.h"
 #include "videoprism/train/stage1.h"
@@ -41,52 +42,27 @@ nlohmann::json to_json(const Stage1Config& c) {
   j["freeze_vision_encoder"] = c.freeze_vision_encoder;
   j["tokenizer"] = c.tokenizer;
   j["max_text_length"] = c.max_text_length;
-  j["data"] = c.data;
-  j["num_frames"] = c.data_options.num_frames;
-  j["image_size"] = c.data_options.image_size;
-  j["scale_jitter"] = c.data_options.scale_jitter;
-  j["flip"] = c.data_options.flip;
-  j["workers"] = c.data_options.workers;
-  j["prefetch"] = c.data_options.prefetch;
-  j["batch_size"] = c.batch_size;
-  j["grad_accum"] = c.grad_accum;
-  j["steps"] = c.steps;
-  j["lr"] = c.lr;
-  j["warmup_steps"] = c.warmup_steps;
-  j["decay"] = to_string(c.decay);
   j["min_lr_ratio"] = c.min_lr_ratio;
-  j["optimizer"] = "adamw";
-  j["beta1"] = c.adamw.beta1;
-  j["beta2"] = c.adamw.beta2;
-  j["eps"] = c.adamw.eps;
-  j["weight_decay"] = c.adamw.weight_decay;
-  j["clip_grad_norm"] = c.clip_grad_norm;
   j["token_drop"] = c.token_drop;
   j["temperature_convention"] = "clip";
   j["temperature_init"] = c.temperature_init;
   j["logit_scale_max"] = c.logit_scale_max;
   j["learn_temperature"] = c.learn_temperature;
-  j["dtype"] = c.dtype;
-  j["device"] = c.device;
-  j["threads"] = c.threads;
-  j["seed"] = c.seed;
-  j["checkpoint_every"] = c.checkpoint_every;
-  j["keep_checkpoints"] = c.keep_checkpoints;
-  j["stop_at"] = c.stop_at;
-  j["plot"] = c.plot;
-  j["progress"] = c.progress;
+  shared_config_to_json(c, j);
   return j;
 }
 
 Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
   check(j.is_object(), "stage1 config: expected a JSON object");
+  // This stage's own keys; shared_config_keys() has the rest.
   static const std::set<std::string> known = {
-      "model_preset", "model_config", "init", "vision_encoder_init", "freeze_vision_encoder", "tokenizer", "max_text_length", "data", "num_frames", "image_size",
-      "scale_jitter", "flip", "workers", "prefetch", "batch_size", "grad_accum", "steps", "lr", "warmup_steps",
-      "decay", "min_lr_ratio", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm", "token_drop",
-      "temperature_convention", "temperature_init", "logit_scale_max", "learn_temperature", "dtype", "device", "threads",
-      "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
-  for (const auto& item : j.items()) check(known.count(item.key()) > 0, "stage1 config: unknown key '", item.key(), "'");
+      "model_preset", "model_config", "init", "vision_encoder_init", "freeze_vision_encoder", "tokenizer",
+      "max_text_length", "min_lr_ratio", "token_drop", "temperature_convention", "temperature_init",
+      "logit_scale_max", "learn_temperature"};
+  for (const auto& item : j.items()) {
+    check(known.count(item.key()) > 0 || shared_config_keys().count(item.key()) > 0, "stage1 config: unknown key '",
+          item.key(), "'");
+  }
   try {
     auto get = [&](const char* key, auto& field) {
       if (j.contains(key) && !j[key].is_null()) field = j[key].get<std::decay_t<decltype(field)>>();
@@ -102,44 +78,14 @@ Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
     get("freeze_vision_encoder", c.freeze_vision_encoder);
     get("tokenizer", c.tokenizer);
     get("max_text_length", c.max_text_length);
-    if (j.contains("data")) {
-      c.data = j["data"].is_string() ? std::vector<std::string>{j["data"].get<std::string>()}
-                                     : j["data"].get<std::vector<std::string>>();
-    }
-    get("num_frames", c.data_options.num_frames);
-    get("image_size", c.data_options.image_size);
-    get("scale_jitter", c.data_options.scale_jitter);
-    get("flip", c.data_options.flip);
-    get("workers", c.data_options.workers);
-    get("prefetch", c.data_options.prefetch);
-    get("batch_size", c.batch_size);
-    get("grad_accum", c.grad_accum);
-    get("steps", c.steps);
-    get("lr", c.lr);
-    get("warmup_steps", c.warmup_steps);
-    if (j.contains("decay")) c.decay = parse_decay(j["decay"].get<std::string>());
     get("min_lr_ratio", c.min_lr_ratio);
-    if (j.contains("optimizer")) check(j["optimizer"] == "adamw", "stage1 config: optimizer must be \"adamw\"");
-    get("beta1", c.adamw.beta1);
-    get("beta2", c.adamw.beta2);
-    get("eps", c.adamw.eps);
-    get("weight_decay", c.adamw.weight_decay);
-    get("clip_grad_norm", c.clip_grad_norm);
     get("token_drop", c.token_drop);
     if (j.contains("temperature_convention"))
       check(j["temperature_convention"] == "clip", "stage1 config: temperature_convention must be \"clip\"");
     get("temperature_init", c.temperature_init);
     get("logit_scale_max", c.logit_scale_max);
     get("learn_temperature", c.learn_temperature);
-    get("dtype", c.dtype);
-    get("device", c.device);
-    get("threads", c.threads);
-    get("seed", c.seed);
-    get("checkpoint_every", c.checkpoint_every);
-    get("keep_checkpoints", c.keep_checkpoints);
-    get("stop_at", c.stop_at);
-    get("plot", c.plot);
-    get("progress", c.progress);
+    shared_config_from_json(j, c, "stage1");
   } catch (const nlohmann::json::exception& e) {
     fail("stage1 config: ", e.what());
   }

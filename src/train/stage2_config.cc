@@ -1,6 +1,7 @@
 // Stage2Config <-> JSON.
 #include <set>
 
+#include "train/config_json.h"
 #include "videoprism/error.h"
 #include "videoprism/train/device.h"
 #include "videoprism/train/stage2.h"
@@ -27,13 +28,6 @@ void Stage2Config::validate() const {
 nlohmann::json to_json(const Stage2Config& c) {
   nlohmann::json j;
   j["teacher"] = c.teacher;
-  j["data"] = c.data;
-  j["num_frames"] = c.data_options.num_frames;
-  j["image_size"] = c.data_options.image_size;
-  j["scale_jitter"] = c.data_options.scale_jitter;
-  j["flip"] = c.data_options.flip;
-  j["workers"] = c.data_options.workers;
-  j["prefetch"] = c.data_options.prefetch;
   j["mask_kind"] = to_string(c.mask_kind);
   j["mask_ratio"] = c.mask_ratio;
   j["block_min_area"] = c.block_min_area;
@@ -46,55 +40,27 @@ nlohmann::json to_json(const Stage2Config& c) {
   j["decoder_dim"] = c.decoder.model_dim;
   j["decoder_mlp_dim"] = c.decoder.mlp_dim;
   j["decoder_heads"] = c.decoder.num_heads;
-  j["batch_size"] = c.batch_size;
-  j["grad_accum"] = c.grad_accum;
-  j["steps"] = c.steps;
-  j["lr"] = c.lr;
-  j["warmup_steps"] = c.warmup_steps;
-  j["decay"] = to_string(c.decay);
   j["min_lr"] = c.min_lr;
-  j["optimizer"] = "adamw";
-  j["beta1"] = c.adamw.beta1;
-  j["beta2"] = c.adamw.beta2;
-  j["eps"] = c.adamw.eps;
-  j["weight_decay"] = c.adamw.weight_decay;
-  j["clip_grad_norm"] = c.clip_grad_norm;
-  j["dtype"] = c.dtype;
-  j["device"] = c.device;
-  j["threads"] = c.threads;
-  j["seed"] = c.seed;
-  j["checkpoint_every"] = c.checkpoint_every;
-  j["keep_checkpoints"] = c.keep_checkpoints;
-  j["stop_at"] = c.stop_at;
-  j["plot"] = c.plot;
-  j["progress"] = c.progress;
+  shared_config_to_json(c, j);
   return j;
 }
 
 Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config c) {
   check(j.is_object(), "stage2 config: expected a JSON object");
+  // This stage's own keys; shared_config_keys() has the rest.
   static const std::set<std::string> known = {
-      "teacher", "data", "num_frames", "image_size", "scale_jitter", "flip", "workers", "prefetch", "mask_kind",
-      "mask_ratio", "block_min_area", "shuffle", "token_loss", "global_loss", "token_weight", "global_weight",
-      "decoder_layers", "decoder_dim", "decoder_mlp_dim", "decoder_heads", "batch_size", "grad_accum", "steps", "lr",
-      "warmup_steps", "decay", "min_lr", "optimizer", "beta1", "beta2", "eps", "weight_decay", "clip_grad_norm",
-      "dtype", "device", "threads", "seed", "checkpoint_every", "keep_checkpoints", "stop_at", "plot", "progress"};
-  for (const auto& item : j.items()) check(known.count(item.key()) > 0, "stage2 config: unknown key '", item.key(), "'");
+      "teacher", "mask_kind", "mask_ratio", "block_min_area", "shuffle", "token_loss", "global_loss",
+      "token_weight", "global_weight", "decoder_layers", "decoder_dim", "decoder_mlp_dim", "decoder_heads",
+      "min_lr"};
+  for (const auto& item : j.items()) {
+    check(known.count(item.key()) > 0 || shared_config_keys().count(item.key()) > 0, "stage2 config: unknown key '",
+          item.key(), "'");
+  }
   try {
     auto get = [&](const char* key, auto& field) {
       if (j.contains(key) && !j[key].is_null()) field = j[key].get<std::decay_t<decltype(field)>>();
     };
     get("teacher", c.teacher);
-    if (j.contains("data")) {
-      c.data = j["data"].is_string() ? std::vector<std::string>{j["data"].get<std::string>()}
-                                     : j["data"].get<std::vector<std::string>>();
-    }
-    get("num_frames", c.data_options.num_frames);
-    get("image_size", c.data_options.image_size);
-    get("scale_jitter", c.data_options.scale_jitter);
-    get("flip", c.data_options.flip);
-    get("workers", c.data_options.workers);
-    get("prefetch", c.data_options.prefetch);
     if (j.contains("mask_kind")) c.mask_kind = parse_mask_kind(j["mask_kind"].get<std::string>());
     get("mask_ratio", c.mask_ratio);
     get("block_min_area", c.block_min_area);
@@ -107,28 +73,8 @@ Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config c) {
     get("decoder_dim", c.decoder.model_dim);
     get("decoder_mlp_dim", c.decoder.mlp_dim);
     get("decoder_heads", c.decoder.num_heads);
-    get("batch_size", c.batch_size);
-    get("grad_accum", c.grad_accum);
-    get("steps", c.steps);
-    get("lr", c.lr);
-    get("warmup_steps", c.warmup_steps);
-    if (j.contains("decay")) c.decay = parse_decay(j["decay"].get<std::string>());
     get("min_lr", c.min_lr);
-    if (j.contains("optimizer")) check(j["optimizer"] == "adamw", "stage2 config: optimizer must be \"adamw\"");
-    get("beta1", c.adamw.beta1);
-    get("beta2", c.adamw.beta2);
-    get("eps", c.adamw.eps);
-    get("weight_decay", c.adamw.weight_decay);
-    get("clip_grad_norm", c.clip_grad_norm);
-    get("dtype", c.dtype);
-    get("device", c.device);
-    get("threads", c.threads);
-    get("seed", c.seed);
-    get("checkpoint_every", c.checkpoint_every);
-    get("keep_checkpoints", c.keep_checkpoints);
-    get("stop_at", c.stop_at);
-    get("plot", c.plot);
-    get("progress", c.progress);
+    shared_config_from_json(j, c, "stage2");
   } catch (const nlohmann::json::exception& e) {
     fail("stage2 config: ", e.what());
   }
