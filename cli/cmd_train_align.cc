@@ -16,10 +16,9 @@ namespace videoprism::cli {
 namespace {
 
 struct AlignArgs {
-  std::string encoder, init, data, out, config, tokenizer, dtype, device;
+  std::string encoder, init, data, out, config, tokenizer;
   bool resume = false;
-  int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
-  int threads = 0;
+  TrainRunFlags run;  // --dtype --device --steps --batch-size --checkpoint-every --stop-at --threads
 };
 
 int run_align(const AlignArgs& args) {
@@ -38,13 +37,7 @@ int run_align(const AlignArgs& args) {
   config.freeze_vision_encoder = true;
   if (!args.data.empty()) config.data = split_list(args.data);
   if (!args.tokenizer.empty()) config.tokenizer = args.tokenizer;
-  if (!args.dtype.empty()) config.dtype = args.dtype;
-  if (!args.device.empty()) config.device = args.device;
-  if (args.steps > 0) config.steps = args.steps;
-  if (args.batch_size > 0) config.batch_size = args.batch_size;
-  if (args.checkpoint_every > 0) config.checkpoint_every = args.checkpoint_every;
-  if (args.threads > 0) config.threads = args.threads;
-  config.stop_at = args.stop_at;
+  args.run.apply(config);
   check(!config.init.empty(), "align: give the stage-1 model (--init)");
   check(!config.vision_encoder_init.empty(), "align: give the stage-2 encoder (--encoder)");
   Stage1Trainer trainer(config, args.out, args.resume);
@@ -70,13 +63,7 @@ VP_REGISTER_TRAIN_COMMAND("align", "LiT-style zero-shot head: text tower + poole
   sub.add_option("--config", args->config, "Training config JSON (stage-1 keys)");
   sub.add_flag("--resume", args->resume, "Continue from the run directory's latest checkpoint");
   sub.add_option("--tokenizer", args->tokenizer, "SentencePiece .model");
-  sub.add_option("--dtype", args->dtype, "Activations: bf16 or f32");
-  sub.add_option("--device", args->device, "Train on cpu (default), cuda or cuda:N");
-  sub.add_option("--steps", args->steps, "Total optimizer steps");
-  sub.add_option("--batch-size", args->batch_size, "Global batch (clips per step over all processes)");
-  sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");
-  sub.add_option("--stop-at", args->stop_at, "Stop after this step (checkpointed), as if interrupted");
-  sub.add_option("--threads", args->threads, "Intra-op threads");
+  args->run.add_to(sub);
   sub.footer("Example:\n  videoprism train align --encoder runs/stage2 --init runs/stage1 --data world/stage1.jsonl \\\n    --tokenizer c4_en.model --out runs/align");
   return [args] { return run_align(*args); };
 });

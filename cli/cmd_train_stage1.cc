@@ -16,10 +16,9 @@ namespace videoprism::cli {
 namespace {
 
 struct Stage1Args {
-  std::string data, out, config, init, model, tokenizer, dtype, device;
+  std::string data, out, config, init, model, tokenizer;
   bool resume = false;
-  int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
-  int threads = 0;
+  TrainRunFlags run;  // --dtype --device --steps --batch-size --checkpoint-every --stop-at --threads
 };
 
 int run_stage1(const Stage1Args& args) {
@@ -39,13 +38,7 @@ int run_stage1(const Stage1Args& args) {
     }
   }
   if (!args.tokenizer.empty()) config.tokenizer = args.tokenizer;
-  if (!args.dtype.empty()) config.dtype = args.dtype;
-  if (!args.device.empty()) config.device = args.device;
-  if (args.steps > 0) config.steps = args.steps;
-  if (args.batch_size > 0) config.batch_size = args.batch_size;
-  if (args.checkpoint_every > 0) config.checkpoint_every = args.checkpoint_every;
-  if (args.threads > 0) config.threads = args.threads;
-  config.stop_at = args.stop_at;
+  args.run.apply(config);
   Stage1Trainer trainer(config, args.out, args.resume);
   std::vector<Stage1Step> steps = trainer.run();
   nlohmann::json summary = {{"out", args.out}, {"step", trainer.step()}, {"skipped_items", trainer.skipped_items()}};
@@ -69,13 +62,7 @@ VP_REGISTER_TRAIN_COMMAND("stage1", "Video-text contrastive pre-training (symmet
   sub.add_flag("--resume", args->resume, "Continue from the run directory's latest checkpoint");
   sub.add_option("--model", args->model, "Preset name or model config JSON");
   sub.add_option("--tokenizer", args->tokenizer, "SentencePiece .model");
-  sub.add_option("--dtype", args->dtype, "Activations: bf16 or f32");
-  sub.add_option("--device", args->device, "Train on cpu (default), cuda or cuda:N");
-  sub.add_option("--steps", args->steps, "Total optimizer steps");
-  sub.add_option("--batch-size", args->batch_size, "Global batch (clips per step over all processes)");
-  sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");
-  sub.add_option("--stop-at", args->stop_at, "Stop after this step (checkpointed), as if interrupted");
-  sub.add_option("--threads", args->threads, "Intra-op threads");
+  args->run.add_to(sub);
   sub.footer(
       "Distributed: launch one process per rank with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set.\n"
       "Example:\n  videoprism train stage1 --data clips.jsonl --out runs/s1 --config train.json");

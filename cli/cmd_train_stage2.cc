@@ -13,11 +13,10 @@ namespace videoprism::cli {
 namespace {
 
 struct Stage2Args {
-  std::string teacher, data, out, config, dtype, device, mask;
+  std::string teacher, data, out, config, mask;
   bool resume = false, no_shuffle = false, no_global = false, no_local = false;
   double mask_ratio = -1;
-  int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
-  int threads = 0;
+  TrainRunFlags run;  // --dtype --device --steps --batch-size --checkpoint-every --stop-at --threads
 };
 
 int run_stage2(const Stage2Args& args) {
@@ -28,18 +27,12 @@ int run_stage2(const Stage2Args& args) {
   if (!args.config.empty()) config = stage2_config_from_json(read_json_file(args.config), config);
   if (!args.teacher.empty()) config.teacher = args.teacher;
   if (!args.data.empty()) config.data = split_list(args.data);
-  if (!args.dtype.empty()) config.dtype = args.dtype;
-  if (!args.device.empty()) config.device = args.device;
   if (!args.mask.empty()) config.mask_kind = parse_mask_kind(args.mask);
   if (args.mask_ratio >= 0) config.mask_ratio = args.mask_ratio;
   if (args.no_shuffle) config.shuffle = false;
   if (args.no_global) config.global_loss = false;
   if (args.no_local) config.token_loss = false;
-  if (args.steps > 0) config.steps = args.steps;
-  if (args.batch_size > 0) config.batch_size = args.batch_size;
-  if (args.checkpoint_every > 0) config.checkpoint_every = args.checkpoint_every;
-  if (args.threads > 0) config.threads = args.threads;
-  config.stop_at = args.stop_at;
+  args.run.apply(config);
   Stage2Trainer trainer(config, args.out, args.resume);
   std::vector<Stage2Step> steps = trainer.run();
   nlohmann::json summary = {{"out", args.out}, {"step", trainer.step()}, {"teacher_distance", trainer.teacher_distance()}};
@@ -66,13 +59,7 @@ VP_REGISTER_TRAIN_COMMAND("stage2", "Masked video modeling with global-local dis
   sub.add_flag("--no-shuffle", args->no_shuffle, "Ablation: no token shuffling in the token decoder");
   sub.add_flag("--no-global", args->no_global, "Ablation: token-wise distillation only");
   sub.add_flag("--no-local", args->no_local, "Ablation: global distillation only");
-  sub.add_option("--dtype", args->dtype, "Activations: bf16 or f32");
-  sub.add_option("--device", args->device, "Train on cpu (default), cuda or cuda:N");
-  sub.add_option("--steps", args->steps, "Total optimizer steps");
-  sub.add_option("--batch-size", args->batch_size, "Global batch (clips per step over all processes)");
-  sub.add_option("--checkpoint-every", args->checkpoint_every, "Steps between checkpoints");
-  sub.add_option("--stop-at", args->stop_at, "Stop after this step (checkpointed), as if interrupted");
-  sub.add_option("--threads", args->threads, "Intra-op threads");
+  args->run.add_to(sub);
   sub.footer(
       "Checkpoints hold the student as a bare FactorizedEncoder (model.npz, released layout).\n"
       "Distributed: one process per rank with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set.\n"

@@ -26,6 +26,35 @@ inline nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
+// The run flags every train sub-subcommand takes; they override the config.
+struct TrainRunFlags {
+  std::string dtype, device;
+  int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
+  int threads = 0;
+
+  void add_to(CLI::App& sub) {
+    sub.add_option("--dtype", dtype, "Activations: bf16 or f32");
+    sub.add_option("--device", device, "Train on cpu (default), cuda or cuda:N");
+    sub.add_option("--steps", steps, "Total optimizer steps");
+    sub.add_option("--batch-size", batch_size, "Global batch (clips per step over all processes)");
+    sub.add_option("--checkpoint-every", checkpoint_every, "Steps between checkpoints");
+    sub.add_option("--stop-at", stop_at, "Stop after this step (checkpointed), as if interrupted");
+    sub.add_option("--threads", threads, "Intra-op threads");
+  }
+
+  // Stage1Config / Stage2Config: the given flags replace the config's values.
+  template <typename Config>
+  void apply(Config& config) const {
+    if (!dtype.empty()) config.dtype = dtype;
+    if (!device.empty()) config.device = device;
+    if (steps > 0) config.steps = steps;
+    if (batch_size > 0) config.batch_size = batch_size;
+    if (checkpoint_every > 0) config.checkpoint_every = checkpoint_every;
+    if (threads > 0) config.threads = threads;
+    config.stop_at = stop_at;
+  }
+};
+
 struct TrainCommandRegistrar {
   TrainCommandRegistrar(std::string name, std::string description, CommandSetup setup) {
     train_command_registry().push_back({std::move(name), std::move(description), std::move(setup)});
