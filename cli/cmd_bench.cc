@@ -2,7 +2,8 @@
 // to a GEMM ceiling for the same dtype measured in the same run. Prints JSON
 // lines. Each dtype runs in its own child process so peak RSS is per dtype.
 // `--train stage1|stage2`: training-step throughput instead (library:
-// videoprism/train/train_bench.h), one JSON line.
+// videoprism/train/train_bench.h), one JSON line. `--breakdown`: where the
+// time of one forward goes, per named region (videoprism/profile.h).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +22,7 @@
 #include "command.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
+#include "videoprism/profile.h"
 #include "videoprism/train/device.h"
 #include "videoprism/train/train_bench.h"
 
@@ -30,7 +34,7 @@ struct BenchArgs {
   std::vector<std::string> dtypes{"f32", "bf16"};
   std::string device = "cpu";
   int frames = 16, size = 288, batch = 1, warmup = 1, iterations = 3, threads = 0, gemm = 2048;
-  bool child = false;
+  bool child = false, breakdown = false;
   // --train: which stage's optimizer step to time instead of the forward.
   std::string train;
   int text_length = 64;
@@ -48,13 +52,7 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;  // kilobytes on Linux
 }
 
-void synchronize(const torch::Device& device) {
-#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
-  if (device.is_cuda()) torch::cuda::synchronize();
-#else
-  if (device.is_cuda()) torch::zeros({1}, device).cpu();
-#endif
-}
+void synchronize(const torch::Device& device) { profile::synchronize(device); }
 
 // Best-of-N TFLOP/s of an n^3 matmul in the given dtype.
 double gemm_ceiling(int n, torch::ScalarType dtype, const torch::Device& device) {
@@ -236,7 +234,137 @@ int run_cuda_inference_bench(const BenchArgs& args) {
   return run_cuda_bench(o);
 }
 
+// The op of a region path, for per-op totals across the transformer stacks:
+// "spatial/ffn1/matmul" and "temporal/ffn1/matmul" -> "ffn1/matmul"; paths
+// outside a stack ("pooler/attend", "patch_embed") stay whole.
+std::string op_of(const std::string& path) {
+  const size_t slash = path.find('/');
+  if (slash == std::string::npos) return path;
+  const std::string stack = path.substr(0, slash);
+  const bool is_stack = stack == "spatial" || stack == "temporal" || stack == "auxiliary" || stack == "text";
+  return is_stack ? path.substr(slash + 1) : path;
+}
+
+// --breakdown: one JSON line per region of a forward (exclusive time per
+// forward, its share, achieved TFLOP/s or GB/s where the region declares
+// FLOPs or bytes), per-op totals across stages, and the plain forward's time
+// next to the profiled one (a profiled CUDA forward synchronizes at every
+// region boundary), then the same as a Markdown table.
+int run_breakdown(const BenchArgs& args) {
+  check(args.train.empty(), "bench: --breakdown times inference; drop --train");
+  const bool cuda = args.device.rfind("cuda", 0) == 0;
+  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (f32 or bf16)");
+  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
+  RunOptions run;
+  run.dtype = parse_dtype(dtype_name);
+  run.device = parse_device(args.device);
+  run.threads = args.threads;
+  run.frame_embeddings = false;
+  apply_run_options(run);
+  // --model: a preset or a model config JSON (e.g. a golden case.json).
+  const bool from_file = std::filesystem::exists(args.preset);
+  const ModelConfig config = from_file ? load_config_file(args.preset) : find_preset(args.preset).config;
+  Model model(config);
+  model.init_random(0);
+  model.prepare_for_inference(run);
+  const int batch = args.batch_given ? args.batch : (cuda ? 16 : 1);
+  const int iterations = args.iterations_given ? args.iterations : (cuda ? 10 : 2);
+  const int warmup = args.warmup_given ? args.warmup : (cuda ? 3 : 1);
+  check(iterations > 0, "bench --breakdown: --iterations expected > 0, got ", iterations);
+  torch::Tensor video = torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device);
+  TensorMap inputs{{"inputs", video}};
+  auto forward = [&] {
+    TensorMap out = model.forward(inputs, run);
+    synchronize(run.device);
+    return out;
+  };
+  for (const auto& [name, value] : forward()) {
+    check(torch::isfinite(value).all().item<bool>(), "bench --breakdown: non-finite output '", name, "'");
+  }
+  for (int i = 1; i < warmup; ++i) forward();
+  std::vector<double> plain;
+  for (int i = 0; i < iterations; ++i) {
+    const double start = now_seconds();
+    forward();
+    plain.push_back(now_seconds() - start);
+  }
+  std::sort(plain.begin(), plain.end());
+  const double plain_seconds = plain[plain.size() / 2];
+
+  profile::Session session(run.device);
+  for (int i = 0; i < iterations; ++i) forward();
+  const std::vector<profile::RegionStats> regions = session.stats();
+  const double profiled_seconds = session.elapsed() / iterations;
+
+  const double flops = video_flops_per_clip(config, args.frames, args.size, args.size) * batch;
+  nlohmann::json head{{"bench", "breakdown"},     {"model", args.preset},
+                      {"device", args.device},     {"dtype", dtype_name},
+                      {"threads", torch::get_num_threads()},
+                      {"batch", batch},            {"frames", args.frames},
+                      {"size", args.size},         {"iterations", iterations},
+                      {"forward_ms", plain_seconds * 1e3},
+                      {"profiled_forward_ms", profiled_seconds * 1e3},
+                      {"clips_per_second", batch / plain_seconds},
+                      {"achieved_tflops", flops / plain_seconds / 1e12}};
+  std::cout << head.dump() << std::endl;
+  struct Row {
+    std::string name;
+    double calls = 0, ms = 0, flops = 0, bytes = 0;
+  };
+  auto emit = [&](const char* kind, const Row& r) {
+    nlohmann::json line{{"bench", "breakdown"}, {kind, r.name}, {"calls_per_forward", r.calls},
+                        {"ms_per_forward", r.ms}, {"share", r.ms / (profiled_seconds * 1e3)}};
+    if (r.flops > 0) line["tflops"] = r.flops / (r.ms * 1e-3) / 1e12;
+    if (r.bytes > 0) line["gb_per_s"] = r.bytes / (r.ms * 1e-3) / 1e9;
+    std::cout << line.dump() << std::endl;
+  };
+  std::vector<Row> by_region;
+  std::map<std::string, Row> by_op;
+  for (const auto& s : regions) {
+    // A region with regions inside keeps only the time outside them: "(rest)".
+    const bool container = std::any_of(regions.begin(), regions.end(), [&](const profile::RegionStats& o) {
+      return o.name.size() > s.name.size() && o.name.compare(0, s.name.size() + 1, s.name + "/") == 0;
+    });
+    const std::string name = container ? s.name + " (rest)" : s.name;
+    // A container's FLOPs and bytes are its whole work's, not its rest's.
+    Row r{name, double(s.calls) / iterations, s.seconds * 1e3 / iterations, container ? 0 : s.flops / iterations,
+          container ? 0 : s.bytes / iterations};
+    by_region.push_back(r);
+    Row& op = by_op[op_of(name)];
+    op.name = op_of(name);
+    op.calls += r.calls;
+    op.ms += r.ms;
+    op.flops += r.flops;
+    op.bytes += r.bytes;
+  }
+  for (const auto& r : by_region) emit("region", r);
+  std::vector<Row> ops;
+  for (const auto& [name, r] : by_op) ops.push_back(r);
+  std::sort(ops.begin(), ops.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
+  for (const auto& r : ops) emit("op", r);
+
+  std::cout << "\n" << args.preset << ", " << dtype_name << " on " << args.device << ", batch " << batch << ", "
+            << args.frames << "x" << args.size << "x" << args.size << ": forward " << std::fixed
+            << std::setprecision(2) << plain_seconds * 1e3 << " ms (" << batch / plain_seconds
+            << " clips/s), profiled " << profiled_seconds * 1e3 << " ms\n\n"
+            << "| op | calls | ms | share | TFLOP/s | GB/s |\n|---|---|---|---|---|---|\n";
+  for (const auto& r : ops) {
+    std::cout << "| " << r.name << " | " << std::setprecision(0) << r.calls << " | " << std::setprecision(3) << r.ms
+              << " | " << std::setprecision(1) << 100.0 * r.ms / (profiled_seconds * 1e3) << "% | ";
+    if (r.flops > 0) {
+      const double tflops = r.flops / (r.ms * 1e-3) / 1e12;
+      std::cout << std::setprecision(tflops < 10 ? 3 : 1) << tflops;
+    }
+    std::cout << " | ";
+    if (r.bytes > 0) std::cout << std::setprecision(0) << r.bytes / (r.ms * 1e-3) / 1e9;
+    std::cout << " |\n";
+  }
+  std::cout << std::defaultfloat << std::flush;
+  return 0;
+}
+
 int run_bench(const BenchArgs& args) {
+  if (args.breakdown) return run_breakdown(args);
   if (!args.train.empty()) return run_train_bench(args);
   if (args.device.rfind("cuda", 0) == 0) return run_cuda_inference_bench(args);
   if (args.child || args.dtypes.size() == 1) return run_one(args, args.dtypes.front());
@@ -290,12 +418,15 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
                  "Time a training step instead: stage1 (contrastive, token drop 0.5) or stage2 (frozen teacher + "
                  "masked student + decoders)");
   sub.add_option("--text-length", args->text_length, "--train stage1: text ids per caption")->capture_default_str();
+  sub.add_flag("--breakdown", args->breakdown,
+               "Where one forward's time goes, per region and per op (one --dtype, default bf16; cuda: batch 16)");
   sub.add_flag("--child", args->child)->group("");
   sub.footer(
       "Example:\n  videoprism bench --dtype bf16 --threads 2\n  videoprism bench --model videoprism_lvt_public_v1_base "
       "--frames 8 --size 144\n  videoprism bench --train stage1 --device cuda --batch 16\n"
       "  videoprism bench --train stage2 --device cuda --dtype bf16 --warmup 2 --iterations 5\n"
-      "  videoprism bench --device cuda   # GPU: checks, then batch 16 and 1 (eager, CUDA graph), float32, ceilings");
+      "  videoprism bench --device cuda   # GPU: checks, then batch 16 and 1 (eager, CUDA graph), float32, ceilings\n"
+      "  videoprism bench --breakdown --device cuda   # per-op time of a batch-16 bf16 forward");
   return [=] {
     args->model_given = model->count() > 0;
     args->dtype_given = dtype->count() > 0;

@@ -1,5 +1,7 @@
 #include "encoders/factorized_encoder.h"
 
+#include <optional>
+
 #include "layers/module_util.h"
 #include "layers/position_embedding.h"
 #include "videoprism/error.h"
@@ -55,9 +57,11 @@ EncoderOutputs FactorizedEncoderImpl::encode_with_patches(const torch::Tensor& p
   const int64_t p = config_.patch_size;
   check(patches.size(0) % t == 0, "encode_with_patches: ", patches.size(0), " frames is not a multiple of T=", t);
   const auto& pos = config_.pos_emb_shape;
+  std::optional<profile::Region> region(std::in_place, "patch_embed");
   torch::Tensor x = patch_projection->forward(patches);  // [B*T, N, D]
   torch::Tensor spatial = resize_emb_2d(spatial_pos_emb->emb_var, pos[1], pos[2], h / p, w / p);
   x = x + cast_like(spatial, x);
+  region.reset();
   return encode_tokens(x, t, patch_paddings);
 }
 
@@ -71,11 +75,13 @@ EncoderOutputs FactorizedEncoderImpl::encode_kept_patches(const torch::Tensor& p
   check(keep_indices.dim() == 2 && keep_indices.size(0) == b && keep_indices.size(1) == k,
         "encode_kept_patches: keep_indices expected [", b, ",", k, "], got ", shape_str(keep_indices.sizes()));
   const auto& pos = config_.pos_emb_shape;
+  std::optional<profile::Region> region(std::in_place, "patch_embed");
   torch::Tensor x = patch_projection->forward(patches);  // [B*T, K, D]
   torch::Tensor spatial = resize_emb_2d(spatial_pos_emb->emb_var, pos[1], pos[2], h / p, w / p);  // [N, D]
   torch::Tensor kept = spatial.index_select(0, keep_indices.reshape({-1}).to(torch::kLong)).view({b, 1, k, d});
   kept = kept.expand({b, t, k, d}).reshape({bt, k, d});  // [B*T, K, D]
   x = x + cast_like(kept, x);
+  region.reset();
   return encode_tokens(x, t, patch_paddings);
 }
 
@@ -83,22 +89,38 @@ EncoderOutputs FactorizedEncoderImpl::encode_tokens(torch::Tensor x, int64_t t, 
   const int64_t d = config_.model_dim;
   const int64_t bt = x.size(0), n = x.size(1);
   const int64_t b = bt / t;
-  x = spatial_encoder->forward(x, patch_paddings);  // [B*T, N, D]
-  x = spatial_ln->forward(x);
+  {
+    profile::Region region("spatial");
+    x = spatial_encoder->forward(x, patch_paddings);  // [B*T, N, D]
+  }
+  {
+    profile::Region region("spatial_ln", 0, pass_bytes(x, 1, 1));
+    x = spatial_ln->forward(x);
+  }
   torch::Tensor spatial_features = x;
 
-  // (B*T, N, D) -> (B*N, T, D)
-  x = x.view({b, t, n, d}).permute({0, 2, 1, 3}).reshape({b * n, t, d});
   torch::Tensor temporal_paddings;
-  if (patch_paddings.defined()) {
-    temporal_paddings = patch_paddings.reshape({b, t, n}).permute({0, 2, 1}).reshape({b * n, t});
+  {
+    // (B*T, N, D) -> (B*N, T, D), plus the temporal position embedding
+    profile::Region region("to_temporal", 0, pass_bytes(x, 1, 1));
+    x = x.view({b, t, n, d}).permute({0, 2, 1, 3}).reshape({b * n, t, d});
+    if (patch_paddings.defined()) {
+      temporal_paddings = patch_paddings.reshape({b, t, n}).permute({0, 2, 1}).reshape({b * n, t});
+    }
+    torch::Tensor temporal = resize_emb_1d(temporal_pos_emb->emb_var, t);
+    x = x + cast_like(temporal, x);
   }
-  torch::Tensor temporal = resize_emb_1d(temporal_pos_emb->emb_var, t);
-  x = x + cast_like(temporal, x);
-  x = temporal_encoder->forward(x, temporal_paddings);  // [B*N, T, D]
-  x = temporal_ln->forward(x);
+  {
+    profile::Region region("temporal");
+    x = temporal_encoder->forward(x, temporal_paddings);  // [B*N, T, D]
+  }
+  {
+    profile::Region region("temporal_ln", 0, pass_bytes(x, 1, 1));
+    x = temporal_ln->forward(x);
+  }
 
   EncoderOutputs out;
+  profile::Region region("to_outputs", 0, pass_bytes(x, 1, 1));
   out.embeddings = x.view({b, n, t, d}).permute({0, 2, 1, 3}).reshape({b, t * n, d});
   out.spatial_features = spatial_features.view({b, t * n, d});
   return out;

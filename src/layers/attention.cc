@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "layers/module_util.h"
 #include "ops/capped_softmax.h"
@@ -115,11 +116,20 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
   }
   const int64_t t = q.size(2), s = k.size(2);
   const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitChunkElements / std::max<int64_t>(1, q.size(0) * q.size(1) * s));
+  const double half_flops = profile::matmul_flops(q.size(0) * q.size(1) * t, s, q.size(3));
   torch::Tensor encoded;
   if (torch::GradMode::is_enabled() || rows_per_chunk >= t) {
-    torch::Tensor logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
-    torch::Tensor probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
-    logits = torch::Tensor();
+    torch::Tensor logits, probs;
+    {
+      profile::Region region("scores", half_flops);
+      logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
+    }
+    {
+      profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
+      probs = ops::capped_masked_softmax(logits, mask, options_.atten_logit_cap);
+      logits = torch::Tensor();
+    }
+    profile::Region region("values", half_flops);
     encoded = torch::matmul(probs, v);  // [B, N, T, H]
   } else {
     // Long sequences at inference (the auxiliary layers attend over all T*N
@@ -128,28 +138,53 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
     std::vector<torch::Tensor> blocks;
     for (int64_t start = 0; start < t; start += rows_per_chunk) {
       const int64_t len = std::min(rows_per_chunk, t - start);
+      const double block_flops = half_flops * double(len) / double(t);
       torch::Tensor block_mask = (mask.defined() && mask.size(2) == t) ? mask.narrow(2, start, len) : mask;
-      torch::Tensor logits = torch::matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
-      torch::Tensor probs = ops::capped_masked_softmax(logits, block_mask, options_.atten_logit_cap);
-      logits = torch::Tensor();
+      torch::Tensor logits, probs;
+      {
+        profile::Region region("scores", block_flops);
+        logits = torch::matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
+      }
+      {
+        profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
+        probs = ops::capped_masked_softmax(logits, block_mask, options_.atten_logit_cap);
+        logits = torch::Tensor();
+      }
+      profile::Region region("values", block_flops);
       blocks.push_back(torch::matmul(probs, v));  // [B, N, len, H]
     }
+    profile::Region region("merge_blocks", 0, 2 * pass_bytes(blocks.front(), 1, 1) * double(blocks.size()));
     encoded = torch::cat(blocks, 2);
   }
+  profile::Region region("merge_heads", 0, pass_bytes(encoded, 1, 1));
   return encoded.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(2), -1});
 }
 
 torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
                                                const torch::Tensor& mask, int64_t layer) {
-  torch::Tensor q = query->forward(query_in, layer);      // [B, T, N, H]
-  torch::Tensor k = key->forward(key_value_in, layer);    // [B, S, N, H]
-  torch::Tensor v = value->forward(key_value_in, layer);  // [B, S, N, H]
-  torch::Tensor encoded = attend_fused(q, k, v, mask, layer);  // [B, T, N*H] or undefined
-  if (!encoded.defined()) {
-    encoded = attend(q.permute({0, 2, 1, 3}), k.permute({0, 2, 1, 3}).contiguous(), v.permute({0, 2, 1, 3}).contiguous(),
-                     mask, layer);
+  const int64_t d = options_.input_dim, nh = options_.hidden_dim;
+  const int64_t b = query_in.size(0), t = query_in.size(1), s = key_value_in.size(1);
+  torch::Tensor q, k, v;
+  {
+    profile::Region region("q_proj", profile::matmul_flops(b * t, nh, d));
+    q = query->forward(query_in, layer);  // [B, T, N, H]
   }
-  return post->forward(encoded.view({encoded.size(0), encoded.size(1), options_.num_heads, dim_per_head_}), layer);
+  {
+    profile::Region region("kv_proj", 2 * profile::matmul_flops(b * s, nh, d));
+    k = key->forward(key_value_in, layer);    // [B, S, N, H]
+    v = value->forward(key_value_in, layer);  // [B, S, N, H]
+  }
+  torch::Tensor encoded;  // [B, T, N*H]
+  {
+    profile::Region region("attend", 2 * profile::matmul_flops(b * t, s, nh));
+    encoded = attend_fused(q, k, v, mask, layer);  // or undefined
+    if (!encoded.defined()) {
+      encoded = attend(q.permute({0, 2, 1, 3}), k.permute({0, 2, 1, 3}).contiguous(),
+                       v.permute({0, 2, 1, 3}).contiguous(), mask, layer);
+    }
+  }
+  profile::Region region("post", profile::matmul_flops(b * t, d, nh));
+  return post->forward(encoded.view({b, t, options_.num_heads, dim_per_head_}), layer);
 }
 
 torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
@@ -157,6 +192,7 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   const int64_t d = options_.input_dim, n = options_.num_heads, h = dim_per_head_;
   const int64_t b = x.size(0), t = x.size(1);
   // One [B*T, D] x [D, 3*N*H] matmul instead of three.
+  std::optional<profile::Region> qkv_region(std::in_place, "qkv", profile::matmul_flops(b * t, 3 * n * h, d));
   torch::Tensor w = torch::cat({at_layer(query->w, layer).reshape({d, n * h}),
                                 at_layer(key->w, layer).reshape({d, n * h}),
                                 at_layer(value->w, layer).reshape({d, n * h})},
@@ -165,14 +201,20 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
                                    at_layer(key->b, layer).reshape({n * h}),
                                    at_layer(value->b, layer).reshape({n * h})});
   torch::Tensor qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
+  qkv_region.reset();
   torch::Tensor fused_qkv = qkv.view({b, t, 3, n, h});
+  std::optional<profile::Region> attend_region(std::in_place, "attend", 2 * profile::matmul_flops(b * t, t, n * h));
   torch::Tensor encoded = attend_fused(fused_qkv.select(2, 0), fused_qkv.select(2, 1), fused_qkv.select(2, 2), mask,
                                        layer);  // [B, T, N*H] or undefined
   if (!encoded.defined()) {
     // [B, T, 3, N, H] -> [3, B, N, T, H] in one copy.
+    std::optional<profile::Region> split(std::in_place, "split_heads", 0, pass_bytes(qkv, 1, 1));
     qkv = fused_qkv.permute({2, 0, 3, 1, 4}).contiguous();
+    split.reset();
     encoded = attend(qkv[0], qkv[1], qkv[2], mask, layer);  // [B, T, N*H]
   }
+  attend_region.reset();
+  profile::Region region("post", profile::matmul_flops(b * t, d, n * h));
   return post->forward(encoded.view({b, t, n, h}), layer);
 }
 

@@ -1,5 +1,7 @@
 #include "layers/feed_forward.h"
 
+#include <algorithm>
+
 #include "layers/module_util.h"
 
 namespace videoprism {
@@ -29,6 +31,8 @@ DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
 }
 
 torch::Tensor DenseImpl::forward(const torch::Tensor& x, int64_t layer) {
+  const int64_t in_dim = kernel.size(-2), out_dim = kernel.size(-1);
+  profile::Region region("matmul", profile::matmul_flops(x.numel() / std::max<int64_t>(1, in_dim), out_dim, in_dim));
   torch::Tensor k = cast_like(at_layer(kernel, layer), x);
   torch::Tensor b = cast_like(at_layer(bias, layer), x);
   auto sizes = x.sizes().vec();
@@ -48,9 +52,13 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, int64_t layer) {
     torch::Tensor b = cast_like(at_layer(linear->bias, layer), x);
     auto sizes = x.sizes().vec();
     sizes.back() = k.size(1);
+    profile::Region region("matmul+gelu", profile::matmul_flops(x.numel() / k.size(0), k.size(1), k.size(0)));
     return at::_addmm_activation(b, x.reshape({-1, k.size(0)}), k, 1, 1, /*use_gelu=*/true).view(sizes);
   }
-  return apply_activation(linear->forward(x, layer), activation_);
+  torch::Tensor y = linear->forward(x, layer);
+  if (activation_ == Activation::kIdentity) return y;
+  profile::Region region(activation_ == Activation::kRelu ? "relu" : "gelu", 0, pass_bytes(y, 1, 1));
+  return apply_activation(y, activation_);
 }
 
 TransformerFeedForwardImpl::TransformerFeedForwardImpl(int64_t dim, int64_t hidden_dim, Activation activation,
@@ -69,13 +77,28 @@ TransformerFeedForwardImpl::TransformerFeedForwardImpl(int64_t dim, int64_t hidd
 torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const torch::Tensor& paddings,
                                                   int64_t layer) {
   torch::Tensor h = x;
-  if (policy_ == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
-  if (policy_ == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  {
+    profile::Region region("ln2", 0, pass_bytes(x, 1, 1));
+    if (policy_ == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
+    if (policy_ == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  }
   torch::Tensor keep;  // [B, T, 1]: 1 - paddings
   if (paddings.defined()) keep = (1.0 - paddings.to(x.scalar_type())).unsqueeze(-1);
-  torch::Tensor activations = ffn_layer1->forward(h, layer);  // [B, T, F]
-  if (keep.defined()) activations = activations * keep;
-  torch::Tensor out = ffn_layer2->forward(activations, layer);  // [B, T, D]
+  torch::Tensor activations;  // [B, T, F]
+  {
+    profile::Region region("ffn1");
+    activations = ffn_layer1->forward(h, layer);
+  }
+  if (keep.defined()) {
+    profile::Region region("padding", 0, pass_bytes(activations, 1, 1));
+    activations = activations * keep;
+  }
+  torch::Tensor out;  // [B, T, D]
+  {
+    profile::Region region("ffn2");
+    out = ffn_layer2->forward(activations, layer);
+  }
+  profile::Region region("residual2", 0, pass_bytes(x, 2, 1));
   if (keep.defined()) out = out * keep;
   if (policy_ == NormPolicy::kPrimerHybrid) out = post_layer_norm->forward(out, layer);
   if (policy_ == NormPolicy::kPost) out = layer_norm->forward(out, layer);

@@ -11,6 +11,8 @@
 
 #include <vector>
 
+#include "videoprism/profile.h"
+
 namespace videoprism {
 
 // Shape of a parameter of per-layer shape `shape` in a stack of `stack` layers.
@@ -38,6 +40,12 @@ inline torch::Tensor empty_param(const std::vector<int64_t>& shape) {
 }  // namespace videoprism
 
 namespace videoprism {
+
+// Bytes a pass over `x` moves when it reads `reads` tensors of x's size and
+// writes `writes` of them (for profile regions; 0 when no session is open).
+inline double pass_bytes(const torch::Tensor& x, int reads, int writes) {
+  return profile::active() ? profile::tensor_bytes(x.numel(), x.scalar_type()) * (reads + writes) : 0.0;
+}
 
 // fresh + other, reusing `fresh`'s memory when autograd does not need it.
 // `fresh` must be a temporary the caller owns (e.g. a layer's output).

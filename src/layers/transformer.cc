@@ -28,13 +28,19 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& x, const torch::Tens
                                        const torch::Tensor& mask, int64_t layer) {
   const NormPolicy policy = options_.norm_policy;
   torch::Tensor h = x;
-  if (policy == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
-  if (policy == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  {
+    profile::Region region("ln1", 0, pass_bytes(x, 1, 1));
+    if (policy == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
+    if (policy == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  }
   torch::Tensor attended = self_attention->self_attention(h, mask, layer);
-  if (policy == NormPolicy::kPrimerHybrid) attended = post_layer_norm->forward(attended, layer);
-  if (policy == NormPolicy::kPost) attended = layer_norm->forward(attended, layer);
-  attended = add_into(attended, x);
-  if (policy == NormPolicy::kPostSkip) attended = layer_norm->forward(attended, layer);
+  {
+    profile::Region region("residual1", 0, pass_bytes(x, 2, 1));
+    if (policy == NormPolicy::kPrimerHybrid) attended = post_layer_norm->forward(attended, layer);
+    if (policy == NormPolicy::kPost) attended = layer_norm->forward(attended, layer);
+    attended = add_into(attended, x);
+    if (policy == NormPolicy::kPostSkip) attended = layer_norm->forward(attended, layer);
+  }
   return ff_layer->forward(attended, paddings, layer);
 }
 

@@ -1,5 +1,7 @@
 #include "models/video_classifier.h"
 
+#include "videoprism/profile.h"
+
 namespace videoprism {
 
 FactorizedVideoClassifierImpl::FactorizedVideoClassifierImpl(const ModelConfig& config) {
@@ -15,6 +17,7 @@ ClassifierOutputs FactorizedVideoClassifierImpl::forward(const torch::Tensor& vi
   EncoderOutputs encoded = encoder->forward(video, frame_paddings);
   out.spatial_features = encoded.spatial_features;
   out.spatiotemporal_features = encoded.embeddings;
+  profile::Region region("pooler");
   out.global_embeddings = atten_pooler->forward(encoded.embeddings).squeeze(1);  // [B, D]
   out.logits = projection->forward(out.global_embeddings);
   return out;

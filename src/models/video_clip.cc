@@ -1,5 +1,7 @@
 #include "models/video_clip.h"
 
+#include "videoprism/profile.h"
+
 namespace videoprism {
 
 torch::Tensor l2_normalize(const torch::Tensor& x) {
@@ -35,11 +37,18 @@ VideoClipOutputs FactorizedVideoCLIPImpl::encode_video(const torch::Tensor& vide
   torch::Tensor features = encoded.embeddings;  // [B, T*N, D]
   // The auxiliary layers and the pooler see every token, padded frames included,
   // as in the reference.
-  if (auxiliary_encoder) features = auxiliary_encoder->forward(features);
-  out.video_embeddings_unnormalized = contrastive_vision_pooler->forward(features).squeeze(1);  // [B, D]
+  if (auxiliary_encoder) {
+    profile::Region region("auxiliary");
+    features = auxiliary_encoder->forward(features);
+  }
+  {
+    profile::Region region("pooler");
+    out.video_embeddings_unnormalized = contrastive_vision_pooler->forward(features).squeeze(1);  // [B, D]
+  }
   out.video_embeddings = l2_normalize(out.video_embeddings_unnormalized);
   if (with_frame_embeddings) {
     const int64_t b = video.size(0), t = video.size(1), d = features.size(2);
+    profile::Region region("frame_pooler");
     torch::Tensor frames = features.reshape({b * t, -1, d});  // [(B*T), N, D]
     torch::Tensor pooled = contrastive_vision_pooler->forward(frames).squeeze(1).view({b, t, d});
     out.frame_embeddings = l2_normalize(pooled);
@@ -49,6 +58,7 @@ VideoClipOutputs FactorizedVideoCLIPImpl::encode_video(const torch::Tensor& vide
 
 TextOutputs FactorizedVideoCLIPImpl::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings) {
   torch::ScalarType dtype = paddings.defined() && paddings.is_floating_point() ? paddings.scalar_type() : torch::kFloat32;
+  profile::Region region("text");
   torch::Tensor features = text_encoder->forward(ids, paddings, dtype);  // [B, L+1, D]
   TextOutputs out;
   out.text_embeddings_unnormalized = features.select(1, features.size(1) - 1);
