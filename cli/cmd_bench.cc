@@ -71,13 +71,19 @@ double gemm_ceiling(int n, torch::ScalarType dtype, const torch::Device& device)
   return 2.0 * n * double(n) * n / best / 1e12;
 }
 
-int run_one(const BenchArgs& args, const std::string& dtype_name) {
+// Inference run options for one dtype, applied (threads; device checked).
+RunOptions inference_options(const BenchArgs& args, const std::string& dtype_name) {
   RunOptions run;
   run.dtype = parse_dtype(dtype_name);
   run.device = parse_device(args.device);
   run.threads = args.threads;
   run.frame_embeddings = false;
   apply_run_options(run);
+  return run;
+}
+
+int run_one(const BenchArgs& args, const std::string& dtype_name) {
+  const RunOptions run = inference_options(args, dtype_name);
   const Preset& preset = find_preset(args.preset);
   Model model(preset.config);
   model.init_random(0);
@@ -255,12 +261,7 @@ int run_breakdown(const BenchArgs& args) {
   const bool cuda = args.device.rfind("cuda", 0) == 0;
   check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (f32 or bf16)");
   const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
-  RunOptions run;
-  run.dtype = parse_dtype(dtype_name);
-  run.device = parse_device(args.device);
-  run.threads = args.threads;
-  run.frame_embeddings = false;
-  apply_run_options(run);
+  const RunOptions run = inference_options(args, dtype_name);
   // --model: a preset or a model config JSON (e.g. a golden case.json).
   const bool from_file = std::filesystem::exists(args.preset);
   const ModelConfig config = from_file ? load_config_file(args.preset) : find_preset(args.preset).config;

@@ -7,12 +7,14 @@
 
 #include <cfloat>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "layers/position_embedding.h"
 #include "ops/capped_softmax.h"
+#include "ops/layer_norm_kernel.h"
 #include "test_util.h"
 #include "videoprism/model.h"
 
@@ -518,6 +520,61 @@ TEST(CappedSoftmax, FusedMatchesReference) {
         EXPECT_LE(max_abs_diff(fused16, ref16), 1e-2) << "bf16 scale " << scale << " mask " << m;
         EXPECT_LE(max_abs_diff(fused16, softmax_formula(bf)), 1e-2) << "bf16 vs formula, scale " << scale << " mask " << m;
       }
+    }
+  }
+}
+
+// Rows longer than the 16-lane blocks of the kernel's max and sum (37: two
+// blocks and a tail; 256: B's spatial rows), against the formula in float64.
+// Bound: a float32 capped logit near the cap (50) is only resolved to
+// ulp(50) = 3.8e-6, and the kernel's cap is within a few ulp, so a
+// probability p moves by up to ~4 ulp(50) * p(1-p) < 4e-6; 5e-6 allows that.
+TEST(CappedSoftmax, LongRowsMatchFloat64) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(31);
+  for (const int64_t s : {37, 256}) {
+    torch::Tensor mask = torch::rand({2, 1, 4, s}) > 0.7;
+    for (double scale : {1.0, 30.0}) {
+      torch::Tensor logits = torch::randn({2, 3, 4, s}) * scale;
+      torch::Tensor l64 = logits.to(torch::kFloat64);
+      torch::Tensor capped = 50.0 * torch::tanh(l64 / 50.0);
+      torch::Tensor expected = torch::softmax(torch::where(mask, torch::full({}, -0.7 * FLT_MAX, torch::kFloat64), capped), -1);
+      EXPECT_LE(max_abs_diff(ops::capped_masked_softmax(logits, mask, 50.0), expected), 5e-6) << "s " << s << " scale " << scale;
+      torch::Tensor plain = torch::softmax(l64, -1);
+      EXPECT_LE(max_abs_diff(ops::capped_masked_softmax(logits, {}, 0.0), plain), 5e-6) << "uncapped, s " << s << " scale " << scale;
+    }
+  }
+}
+
+// The CPU LayerNorm kernel against float64, at widths below, at and past the
+// 16-lane blocks of its reductions, on rows far from zero (two-pass variance),
+// and with a NaN (the row stays NaN, in bf16 too; the others are untouched).
+TEST(LayerNormKernel, MatchesFloat64AndKeepsNaN) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(29);
+  for (const int64_t d : {5, 48, 771}) {
+    torch::Tensor x = torch::randn({7, d}) * 3 + 1000 * (torch::rand({7, 1}) - 0.5);
+    torch::Tensor w = torch::randn({d}) * 0.2 + 1, b = torch::randn({d}) * 0.1;
+    torch::Tensor x64 = x.to(torch::kFloat64);
+    auto reference = [&](const torch::Tensor& in64) {
+      torch::Tensor mean = in64.mean(-1, true);
+      torch::Tensor var = (in64 - mean).pow(2).mean(-1, true);
+      return (in64 - mean) / torch::sqrt(var + 1e-6) * w.to(torch::kFloat64) + b.to(torch::kFloat64);
+    };
+    torch::Tensor out = ops::layer_norm_inference(x, w, b, 1e-6);
+    EXPECT_LE(max_abs_diff(out, reference(x64)), 1e-4) << "f32, d " << d;
+    torch::Tensor x16 = x.to(torch::kBFloat16);
+    torch::Tensor ref16 = reference(x16.to(torch::kFloat64));
+    torch::Tensor out16 = ops::layer_norm_inference(x16, w, b, 1e-6).to(torch::kFloat64);
+    // bf16 output: within one bf16 rounding (2^-8 relative) of the float64 value.
+    EXPECT_TRUE(((out16 - ref16).abs() <= ref16.abs() * (1.0 / 256) + 1e-3).all().item<bool>()) << "bf16, d " << d;
+
+    for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      torch::Tensor with_nan = x.to(dtype).clone();
+      with_nan[2][d / 2] = std::numeric_limits<float>::quiet_NaN();
+      torch::Tensor y = ops::layer_norm_inference(with_nan, w, b, 1e-6);
+      EXPECT_TRUE(torch::isnan(y[2]).all().item<bool>()) << dtype << " d " << d;
+      EXPECT_TRUE(torch::isfinite(y[3]).all().item<bool>()) << dtype << " d " << d;
     }
   }
 }

@@ -4,7 +4,8 @@
 #   2. `videoprism bench --device cuda`: the fused attention against float64
 #      (forward and backward), the fused model path against the plain one, then
 #      inference timings next to the GEMM ceilings;
-#   3. training throughput of stage 1 and stage 2 at VideoPrism-B shapes.
+#   3. the per-op time of a batch-16 bf16 forward (bench --breakdown);
+#   4. training throughput of stage 1 and stage 2 at VideoPrism-B shapes.
 # Logs go to $OUT (or /tmp/vp-out). Exit status: 1 if a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,6 +48,9 @@ import json,sys
 for l in sys.stdin:
     r=json.loads(l); b=r["backward_rel_error"]
     print(("pass" if r["passed"] else "FAIL"), r["case"], "fwd %.2e" % r["forward_rel_error"], ("bwd %.2e" % b) if b is not None else "")'
+
+echo "== where the time goes (bench --breakdown, batch 16, bf16) =="
+timeout 120 $VP bench --breakdown --device cuda --batch 16 2>&1 | tee "$OUT/breakdown.log" | grep -v '^{' || status=1
 
 echo "== training benchmark =="
 for stage in stage1 stage2; do

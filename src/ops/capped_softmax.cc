@@ -3,58 +3,13 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
-#include <cstring>
 
+#include "ops/vector_math.h"
 #include "videoprism/error.h"
 
 namespace videoprism::ops {
 
 namespace {
-
-// exp(x) for x <= 0 (the softmax only needs that range after max subtraction),
-// by Cody-Waite reduction x = k ln2 + r and a degree-6 polynomial for e^r.
-// Relative error below 2e-7; written branch-free so the loop vectorizes.
-inline float fast_exp_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  const float kLog2e = 1.44269504088896341f;
-  const float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  float k = std::nearbyint(x * kLog2e);
-  float r = x - k * kLn2Hi;
-  r = r - k * kLn2Lo;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return p * scale;
-}
-
-// e^x - 1 for x <= 0 with the same reduction, written as
-// 2^k (e^r - 1) + (2^k - 1) so there is no cancellation near 0.
-inline float fast_expm1_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  const float kLog2e = 1.44269504088896341f;
-  const float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  float k = std::nearbyint(x * kLog2e);
-  float r = x - k * kLn2Hi;
-  r = r - k * kLn2Lo;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float em1_r = p * r * r + r;  // e^r - 1
-  int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return em1_r * scale + (scale - 1.0f);
-}
 
 // cap * tanh(x / cap), with tanh(y) = -m / (2 + m), m = e^(-2|y|) - 1:
 // a few ulp also near 0. Always float32, also for bf16 logits (the reference
@@ -62,19 +17,6 @@ inline float fast_expm1_nonpositive(float x) {
 inline float soft_cap(float x, float cap, float inv_cap) {
   const float m = fast_expm1_nonpositive(-2.0f * std::fabs(x * inv_cap));
   return std::copysign(cap * (-m / (2.0f + m)), x);
-}
-
-inline float to_float(float v) { return v; }
-inline float to_float(c10::BFloat16 v) { return static_cast<float>(v); }
-inline void store(float* dst, float v) { *dst = v; }
-// Round-to-nearest-even float -> bf16, branch-free so the row loop vectorizes
-// (c10::BFloat16's constructor does not). Probabilities are finite and >= 0.
-inline void store(c10::BFloat16* dst, float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof(bits));
-  bits += 0x7FFFu + ((bits >> 16) & 1u);
-  const uint16_t high = static_cast<uint16_t>(bits >> 16);
-  std::memcpy(dst, &high, sizeof(high));
 }
 
 // One row of S logits -> probabilities. `row_mask` may be null (nothing masked).
@@ -92,13 +34,9 @@ void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap
   if (row_mask != nullptr) {
     for (int64_t j = 0; j < s; ++j) scratch[j] = row_mask[j] ? kMaskValue : scratch[j];
   }
-  for (int64_t j = 0; j < s; ++j) max_value = scratch[j] > max_value ? scratch[j] : max_value;
-  float sum = 0.0f;
-  for (int64_t j = 0; j < s; ++j) {
-    scratch[j] = fast_exp_nonpositive(scratch[j] - max_value);
-    sum += scratch[j];
-  }
-  const float inv_sum = 1.0f / sum;
+  max_value = lane_max(scratch, s, max_value);
+  for (int64_t j = 0; j < s; ++j) scratch[j] = fast_exp_nonpositive(scratch[j] - max_value);
+  const float inv_sum = 1.0f / lane_sum(scratch, s);
   for (int64_t j = 0; j < s; ++j) store(out + j, scratch[j] * inv_sum);
 }
 

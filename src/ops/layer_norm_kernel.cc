@@ -4,31 +4,21 @@
 
 #include <cmath>
 
+#include "ops/vector_math.h"
+
 namespace videoprism::ops {
 
 namespace {
-
-inline float to_float(float v) { return v; }
-inline float to_float(c10::BFloat16 v) { return static_cast<float>(v); }
-inline void store(float* dst, float v) { *dst = v; }
-inline void store(c10::BFloat16* dst, float v) { *dst = c10::BFloat16(v); }
 
 template <typename T>
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void normalize_row(const T* in, T* out, const float* weight, const float* bias, int64_t d, float eps,
                    float* scratch) {
-  float sum = 0.0f;
-  for (int64_t j = 0; j < d; ++j) {
-    scratch[j] = to_float(in[j]);
-    sum += scratch[j];
-  }
-  const float mean = sum / static_cast<float>(d);
-  float sq = 0.0f;
-  for (int64_t j = 0; j < d; ++j) {
-    const float c = scratch[j] - mean;
-    sq += c * c;
-  }
-  const float inv_std = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps);
+  for (int64_t j = 0; j < d; ++j) scratch[j] = to_float(in[j]);
+  const float mean = lane_sum(scratch, d) / static_cast<float>(d);
+  // Two passes (mean, then squared deviations): no cancellation for rows far from 0.
+  const float var = lane_sum_squared_deviation(scratch, d, mean) / static_cast<float>(d);
+  const float inv_std = 1.0f / std::sqrt(var + eps);
   for (int64_t j = 0; j < d; ++j) store(out + j, (scratch[j] - mean) * inv_std * weight[j] + bias[j]);
 }
 
