@@ -4,12 +4,14 @@
 
 #include <cmath>
 #include <mutex>
+#include <optional>
 
 #include "encoders/factorized_encoder.h"
 #include "layers/feed_forward.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
 #include "videoprism/error.h"
+#include "videoprism/profile.h"
 
 namespace videoprism {
 
@@ -39,7 +41,9 @@ void apply_run_options(const RunOptions& options) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   });
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  // set_num_threads costs milliseconds even when nothing changes (it resets
+  // the thread pools): 6 ms of a 7 ms tiny forward before this check.
+  if (options.threads > 0 && torch::get_num_threads() != options.threads) torch::set_num_threads(options.threads);
   if (options.device.is_cuda()) {
     check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");
   }
@@ -158,6 +162,7 @@ TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& padd
 }
 
 TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
+  std::optional<profile::Region> inputs_region(std::in_place, "inputs");
   apply_run_options(options);
   torch::NoGradGuard no_grad;
   for (const auto& [name, value] : inputs) {
@@ -188,12 +193,15 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
             video.size(0), ",", video.size(1), "], got ", shape_str(fp.sizes()));
       if (!(fp != 0).any().item<bool>()) fp = torch::Tensor();
     }
+    inputs_region.reset();
     out = encode_video(v, fp, options);
   }
+  inputs_region.reset();
   if (ids.defined()) {
     TensorMap text = encode_text(ids.to(options.device), text_paddings.to(options.device, options.dtype), options);
     out.insert(text.begin(), text.end());
   }
+  profile::Region region("outputs");
   for (auto& [name, value] : out) value = value.to(torch::kCPU, torch::kFloat32).contiguous();
   return out;
 }
