@@ -26,24 +26,11 @@ const char* kLogitScaleKey = "train/log_logit_scale";
 
 }  // namespace
 
-struct Stage1Trainer::Impl {
+struct Stage1Trainer::Impl : TrainerRun {
   Stage1Config config;
-  std::string run_dir;
-  Distributed dist;
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
-  torch::Tensor log_scale;  // scalar float32
-  std::unique_ptr<AdamW> optimizer;
-  std::unique_ptr<VideoTextLoader> loader;
-  std::unique_ptr<CheckpointStore> store;
-  std::unique_ptr<MetricsLog> metrics;
-  LrSchedule schedule;
-  torch::ScalarType dtype = torch::kBFloat16;
-  torch::Device device = torch::kCPU;  // model, logit scale, AdamW state, batches
-  int64_t step = 0;
-  int64_t last_saved = -1;
-  DataPosition position;
-  double last_loss = 0.0;
+  torch::Tensor log_scale;  // scalar float32, on the device
 
   void save_checkpoint() {
     if (dist.is_main()) {
@@ -150,18 +137,8 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   config.data_options.seed = config.seed;
   config.validate();
   s.config = config;
-  s.run_dir = run_dir;
-  s.dist = Distributed::from_env();
-  if (config.threads > 0) torch::set_num_threads(config.threads);
-  s.dtype = parse_dtype(config.dtype);
-  s.device = training_device(config.device, "stage1");
-  fs::create_directories(run_dir);
-  s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
-
-  std::optional<std::string> checkpoint = resume ? s.store->latest() : std::nullopt;
-  if (resume && !checkpoint && s.dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
-  CheckpointFiles restored;
-  if (checkpoint) restored = CheckpointStore::read(*checkpoint);
+  s.open_run(config, "stage1", run_dir, resume);
+  const std::optional<std::string>& checkpoint = s.checkpoint;
 
   s.model = std::make_unique<Model>(config.resolved_model());
   if (checkpoint) {
@@ -207,31 +184,15 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   s.optimizer = std::make_unique<AdamW>(std::move(params), config.adamw);
   s.schedule = {config.lr, config.warmup_steps, config.steps, config.decay, config.min_lr_ratio};
 
-  const DataPosition* start = nullptr;
+  s.start_data(config, resume);
   if (checkpoint) {
-    const auto& arrays = restored.npz.at("optimizer.npz");
-    s.optimizer->load_state(arrays);
-    for (const auto& [key, value] : arrays) {
+    // The logit scale is saved with the optimizer state (also when it is not learned).
+    for (const auto& [key, value] : s.restored.npz.at("optimizer.npz")) {
       if (key == kLogitScaleKey) {
         torch::NoGradGuard no_grad;
         s.log_scale.copy_(value.reshape({}));
       }
     }
-    s.step = restored.state.at("step").get<int64_t>();
-    s.position = data_position_from_json(restored.state.at("data_position"));
-    start = &s.position;
-    s.last_saved = s.step;
-  }
-  std::vector<Manifest> manifests;
-  for (const auto& path : config.data) manifests.push_back(read_manifest(path));
-  DataOptions data_options = config.data_options;
-  data_options.pin_memory = s.device.is_cuda();
-  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), data_options, config.batch_size,
-                                               s.dist.rank(), s.dist.world(), config.grad_accum, start);
-  if (s.dist.is_main()) {
-    write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");
-    s.metrics = std::make_unique<MetricsLog>((fs::path(run_dir) / "metrics.jsonl").string(),
-                                             checkpoint ? s.step : (resume ? 0 : -1));
   }
 }
 

@@ -23,22 +23,10 @@ constexpr uint64_t kMaskPurpose = 1, kShufflePurpose = 2;
 
 }  // namespace
 
-struct Stage2Trainer::Impl {
+struct Stage2Trainer::Impl : TrainerRun {
   Stage2Config config;
-  std::string run_dir;
-  Distributed dist;
   std::unique_ptr<Model> teacher, student;
   Stage2Decoders decoders{nullptr};
-  std::unique_ptr<AdamW> optimizer;
-  std::unique_ptr<VideoTextLoader> loader;
-  std::unique_ptr<CheckpointStore> store;
-  std::unique_ptr<MetricsLog> metrics;
-  LrSchedule schedule;
-  torch::ScalarType dtype = torch::kBFloat16;
-  torch::Device device = torch::kCPU;  // teacher, student, decoders, AdamW state, batches
-  int64_t step = 0, last_saved = -1;
-  DataPosition position;
-  double last_loss = 0.0;
   // (student parameter, teacher's vision-encoder parameter) for the distance metric.
   std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
 
@@ -165,17 +153,9 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   config.data_options.seed = config.seed;
   config.validate();
   s.config = config;
-  s.run_dir = run_dir;
-  s.dist = Distributed::from_env();
-  if (config.threads > 0) torch::set_num_threads(config.threads);
-  s.dtype = parse_dtype(config.dtype);
-  s.device = training_device(config.device, "stage2");
-  fs::create_directories(run_dir);
-  s.store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
-  std::optional<std::string> checkpoint = resume ? s.store->latest() : std::nullopt;
-  if (resume && !checkpoint && s.dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
-  CheckpointFiles restored;
-  if (checkpoint) restored = CheckpointStore::read(*checkpoint);
+  s.open_run(config, "stage2", run_dir, resume);
+  const std::optional<std::string>& checkpoint = s.checkpoint;
+  const CheckpointFiles& restored = s.restored;
 
   // Teacher: frozen, full stage-1 model. Student: its vision encoder.
   const std::string teacher_path = resolve_model_checkpoint(config.teacher);
@@ -232,25 +212,7 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   s.optimizer = std::make_unique<AdamW>(std::move(params), config.adamw);
   s.schedule = {config.lr, config.warmup_steps, config.steps, config.decay, config.min_lr / config.lr};
 
-  const DataPosition* start = nullptr;
-  if (checkpoint) {
-    s.optimizer->load_state(restored.npz.at("optimizer.npz"));
-    s.step = restored.state.at("step").get<int64_t>();
-    s.position = data_position_from_json(restored.state.at("data_position"));
-    start = &s.position;
-    s.last_saved = s.step;
-  }
-  std::vector<Manifest> manifests;
-  for (const auto& path : config.data) manifests.push_back(read_manifest(path));
-  DataOptions data_options = config.data_options;
-  data_options.pin_memory = s.device.is_cuda();
-  s.loader = std::make_unique<VideoTextLoader>(std::move(manifests), data_options, config.batch_size,
-                                               s.dist.rank(), s.dist.world(), config.grad_accum, start);
-  if (s.dist.is_main()) {
-    write_file_atomic((fs::path(run_dir) / "config.json").string(), to_json(config).dump(2) + "\n");
-    s.metrics = std::make_unique<MetricsLog>((fs::path(run_dir) / "metrics.jsonl").string(),
-                                             checkpoint ? s.step : (resume ? 0 : -1));
-  }
+  s.start_data(config, resume);
 }
 
 Stage2Trainer::~Stage2Trainer() = default;

@@ -1,17 +1,93 @@
-// The step loop both pre-training stages share: run until `stop_at` (or the
-// last step), checkpoint every `checkpoint_every` steps and at the end, stop on
-// a non-finite loss, progress bar on the main rank.
+// What both pre-training stages share: the run-level state and its setup
+// (TrainerRun) and the step loop: run until `stop_at` (or the last step),
+// checkpoint every `checkpoint_every` steps and at the end, stop on a
+// non-finite loss, progress bar on the main rank.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "videoprism/error.h"
+#include "videoprism/model.h"
+#include "videoprism/train/checkpoint.h"
+#include "videoprism/train/data_loader.h"
+#include "videoprism/train/device.h"
+#include "videoprism/train/distributed.h"
+#include "videoprism/train/lr_schedule.h"
+#include "videoprism/train/manifest.h"
 #include "videoprism/train/metrics.h"
+#include "videoprism/train/optimizer.h"
 
 namespace videoprism::train {
+
+// A trainer's run-level state. A stage's Impl derives from it, builds its
+// models and optimizer between open_run() and start_data(), and restores its
+// own extra checkpoint files from `restored`.
+struct TrainerRun {
+  std::string run_dir;
+  Distributed dist;
+  std::unique_ptr<AdamW> optimizer;
+  std::unique_ptr<VideoTextLoader> loader;
+  std::unique_ptr<CheckpointStore> store;
+  std::unique_ptr<MetricsLog> metrics;
+  LrSchedule schedule;
+  torch::ScalarType dtype = torch::kBFloat16;
+  torch::Device device = torch::kCPU;  // models, optimizer state, batches
+  int64_t step = 0, last_saved = -1;
+  DataPosition position;
+  double last_loss = 0.0;
+  std::optional<std::string> checkpoint;  // the checkpoint this run resumes from
+  CheckpointFiles restored;               // its files
+
+  // Threads, dtype and device from the config; the run directory and its
+  // checkpoint store; with `resume`, the latest checkpoint read (none: a note
+  // on the main rank, and a fresh start).
+  template <typename Config>
+  void open_run(const Config& config, const char* stage, const std::string& dir, bool resume) {
+    run_dir = dir;
+    dist = Distributed::from_env();
+    if (config.threads > 0) torch::set_num_threads(config.threads);
+    dtype = parse_dtype(config.dtype);
+    device = training_device(config.device, stage);
+    std::filesystem::create_directories(run_dir);
+    store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
+    checkpoint = resume ? store->latest() : std::nullopt;
+    if (resume && !checkpoint && dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
+    if (checkpoint) restored = CheckpointStore::read(*checkpoint);
+  }
+
+  // Once `optimizer` exists: its state, the step and the data position from
+  // the checkpoint; the loader (at that position); config.json and
+  // metrics.jsonl on the main rank (appended to when resuming).
+  template <typename Config>
+  void start_data(const Config& config, bool resume) {
+    const DataPosition* start = nullptr;
+    if (checkpoint) {
+      optimizer->load_state(restored.npz.at("optimizer.npz"));
+      step = restored.state.at("step").get<int64_t>();
+      position = data_position_from_json(restored.state.at("data_position"));
+      start = &position;
+      last_saved = step;
+    }
+    std::vector<Manifest> manifests;
+    for (const auto& path : config.data) manifests.push_back(read_manifest(path));
+    DataOptions data_options = config.data_options;
+    data_options.pin_memory = device.is_cuda();
+    loader = std::make_unique<VideoTextLoader>(std::move(manifests), data_options, config.batch_size, dist.rank(),
+                                               dist.world(), config.grad_accum, start);
+    if (dist.is_main()) {
+      const std::filesystem::path dir(run_dir);
+      write_file_atomic((dir / "config.json").string(), to_json(config).dump(2) + "\n");
+      metrics = std::make_unique<MetricsLog>((dir / "metrics.jsonl").string(), checkpoint ? step : (resume ? 0 : -1));
+    }
+  }
+};
 
 // Impl needs: config.{steps, stop_at, checkpoint_every, progress}, step,
 // last_saved, dist.is_main(), train_step() -> Step{step, loss, clips_per_s},
