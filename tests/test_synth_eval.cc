@@ -21,18 +21,11 @@
 namespace videoprism {
 namespace {
 
+using testing::read_jsonl;
+
 bool have_fashion_mnist() {
   return std::filesystem::exists(std::string(eval::kFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
          std::filesystem::exists(std::string(eval::kFashionMnistDir) + "/train-images-idx3-ubyte");
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
 }
 
 std::string slurp(const std::string& path) {

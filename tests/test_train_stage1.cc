@@ -2,8 +2,6 @@
 // generated captioned videos, checkpoints, exact resume, two Gloo processes
 // against one, and bad input.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -35,6 +33,9 @@ namespace videoprism {
 namespace {
 
 using testing::TempDir;
+using testing::read_jsonl;
+using testing::max_param_diff;
+using testing::free_port;
 using namespace videoprism::train;
 
 std::string spm_path() { return testing::shared_dir() + "/assets/test_spm.model"; }
@@ -62,21 +63,6 @@ Stage1Config tiny_train_config(const std::vector<std::string>& data) {
   c.progress = false;
   c.seed = 3;
   return c;
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
-double max_param_diff(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0;
-  for (const auto& [key, value] : a) diff = std::max(diff, testing::max_abs_diff(value, b.at(key)));
-  return diff;
 }
 
 // ---- Config ------------------------------------------------------------------
@@ -373,20 +359,6 @@ TEST(Stage1Training, ResumeEqualsStraightRunAcrossTwoDatasets) {
 }
 
 // ---- Distributed: two Gloo processes vs one ----------------------------------
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 TEST(Stage1Distributed, TwoGlooProcessesMatchOneProcess) {
   TempDir dir;

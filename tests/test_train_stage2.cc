@@ -4,8 +4,6 @@
 // exact resume, two Gloo processes against one, and the exported encoder and
 // LiT-aligned video-text checkpoints.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -31,24 +29,12 @@ namespace videoprism {
 namespace {
 
 using testing::TempDir;
+using testing::read_jsonl;
+using testing::max_param_diff;
+using testing::free_port;
 using namespace videoprism::train;
 
 ModelConfig tiny_clip() { return load_config_file(testing::golden_dir("clip_tiny") + "/case.json"); }
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
-double max_diff(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0;
-  for (const auto& [key, value] : a) diff = std::max(diff, testing::max_abs_diff(value, b.at(key)));
-  return diff;
-}
 
 // ---- Config ------------------------------------------------------------------
 
@@ -295,8 +281,8 @@ TEST(Stage2Training, ResumeEqualsStraightRunWithBlockMasks) {
     second.run();
   }
   const std::string a = w.dir.file("straight/checkpoints/step_00000004/"), b = w.dir.file("resumed/checkpoints/step_00000004/");
-  const double model_diff = max_diff(load_npz(a + "model.npz"), load_npz(b + "model.npz"));
-  const double decoder_diff = max_diff(load_npz(a + "decoders.npz"), load_npz(b + "decoders.npz"));
+  const double model_diff = max_param_diff(load_npz(a + "model.npz"), load_npz(b + "model.npz"));
+  const double decoder_diff = max_param_diff(load_npz(a + "decoders.npz"), load_npz(b + "decoders.npz"));
   auto m1 = read_jsonl(w.dir.file("straight/metrics.jsonl")), m2 = read_jsonl(w.dir.file("resumed/metrics.jsonl"));
   ASSERT_EQ(m1.size(), 4u);
   ASSERT_EQ(m2.size(), 4u);
@@ -306,19 +292,6 @@ TEST(Stage2Training, ResumeEqualsStraightRunWithBlockMasks) {
   EXPECT_LT(model_diff, 1e-6);
   EXPECT_LT(decoder_diff, 1e-6);
   EXPECT_LT(loss_diff, 1e-6);
-}
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
 }
 
 TEST(Stage2Distributed, TwoGlooProcessesMatchOneProcess) {
@@ -339,8 +312,8 @@ TEST(Stage2Distributed, TwoGlooProcessesMatchOneProcess) {
   auto dist = testing::run_command(two);
   ASSERT_EQ(dist.exit_code, 0) << dist.output;
   const std::string a = w.dir.file("single/checkpoints/step_00000003/"), b = out + "/checkpoints/step_00000003/";
-  const double diff = std::max(max_diff(load_npz(a + "model.npz"), load_npz(b + "model.npz")),
-                               max_diff(load_npz(a + "decoders.npz"), load_npz(b + "decoders.npz")));
+  const double diff = std::max(max_param_diff(load_npz(a + "model.npz"), load_npz(b + "model.npz")),
+                               max_param_diff(load_npz(a + "decoders.npz"), load_npz(b + "decoders.npz")));
   auto m1 = read_jsonl(w.dir.file("single/metrics.jsonl")), m2 = read_jsonl(out + "/metrics.jsonl");
   ASSERT_EQ(m1.size(), 3u);
   ASSERT_EQ(m2.size(), 3u);

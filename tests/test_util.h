@@ -1,12 +1,23 @@
 // Helpers shared by the test files.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace videoprism::testing {
 
@@ -51,6 +62,46 @@ inline CommandResult run_command(const std::string& command) {
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// Largest |a - b| over two named sets of arrays; infinity when their names differ.
+inline double max_param_diff(const std::map<std::string, torch::Tensor>& a,
+                             const std::map<std::string, torch::Tensor>& b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double diff = 0;
+  for (const auto& [key, value] : a) {
+    auto it = b.find(key);
+    if (it == b.end()) return std::numeric_limits<double>::infinity();
+    diff = std::max(diff, max_abs_diff(value, it->second));
+  }
+  return diff;
+}
+
+// The JSON objects of a .jsonl file, one per non-empty line.
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  }
+  return rows;
+}
+
+// A TCP port on the loopback interface that was free a moment ago (for the
+// distributed tests' MASTER_PORT).
+inline int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
 }
 
 // Cosine similarity of two arrays taken as flat vectors.
