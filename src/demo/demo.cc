@@ -120,6 +120,21 @@ train::DataOptions demo_data(uint64_t seed) {
   return d;
 }
 
+// The schedule every demo training run shares: float32, warm-up over the first
+// tenth, one checkpoint at the end (kept for resuming an interrupted demo), quiet.
+template <typename Config>
+void set_schedule(Config& c, int64_t batch, int64_t steps, double lr, int threads) {
+  c.batch_size = batch;
+  c.steps = steps;
+  c.lr = lr;
+  c.warmup_steps = std::max<int64_t>(1, steps / 10);
+  c.dtype = "f32";
+  c.threads = threads;
+  c.checkpoint_every = steps;
+  c.keep_checkpoints = 1;
+  c.progress = false;
+}
+
 bool has_checkpoint(const fs::path& run) { return fs::exists(run / "checkpoints" / "latest"); }
 
 std::vector<std::string> videos_of(const std::vector<eval::LabelledItem>& items) {
@@ -304,16 +319,8 @@ DemoSummary run_demo(const DemoOptions& options) {
     c.max_text_length = 16;
     c.data = {(corpus / "stage1.jsonl").string()};
     c.data_options = demo_data(0);
-    c.batch_size = plan.batch;
-    c.steps = plan.stage1_steps;
-    c.lr = 1e-3;
-    c.warmup_steps = std::max<int64_t>(1, plan.stage1_steps / 10);
+    set_schedule(c, plan.batch, plan.stage1_steps, 1e-3, options.threads);
     c.token_drop = 0.5;
-    c.dtype = "f32";
-    c.threads = options.threads;
-    c.checkpoint_every = plan.stage1_steps;
-    c.keep_checkpoints = 1;
-    c.progress = false;
     train::Stage1Trainer trainer(c, s1_dir.string(), has_checkpoint(s1_dir));
     const auto steps = trainer.run();
     if (!steps.empty())
@@ -341,15 +348,7 @@ DemoSummary run_demo(const DemoOptions& options) {
     c.shuffle = r.shuffle;
     c.global_loss = r.global;
     c.decoder = {2, 0, 0, 0};
-    c.batch_size = plan.batch;
-    c.steps = plan.stage2_steps;
-    c.lr = 5e-4;
-    c.warmup_steps = std::max<int64_t>(1, plan.stage2_steps / 10);
-    c.dtype = "f32";
-    c.threads = options.threads;
-    c.checkpoint_every = plan.stage2_steps;
-    c.keep_checkpoints = 1;
-    c.progress = false;
+    set_schedule(c, plan.batch, plan.stage2_steps, 5e-4, options.threads);
     train::Stage2Trainer trainer(c, dir.string(), has_checkpoint(dir));
     const auto steps = trainer.run();
     if (!steps.empty())
@@ -373,15 +372,7 @@ DemoSummary run_demo(const DemoOptions& options) {
     c.max_text_length = 16;
     c.data = {(corpus / "stage1.jsonl").string()};
     c.data_options = demo_data(1);
-    c.batch_size = plan.batch;
-    c.steps = plan.align_steps;
-    c.lr = 1e-3;
-    c.warmup_steps = std::max<int64_t>(1, plan.align_steps / 10);
-    c.dtype = "f32";
-    c.threads = options.threads;
-    c.checkpoint_every = plan.align_steps;
-    c.keep_checkpoints = 1;
-    c.progress = false;
+    set_schedule(c, plan.batch, plan.align_steps, 1e-3, options.threads);
     train::Stage1Trainer trainer(c, align_dir.string(), has_checkpoint(align_dir));
     trainer.run();
     trainer.model().save(aligned);
