@@ -20,6 +20,7 @@
 #include "cuda/attention_check.h"
 #include "cuda/cuda_graph.h"
 #include "cuda/fused_attention.h"
+#include "cuda/linear_residual.h"
 #endif
 
 namespace videoprism::cli {
@@ -209,6 +210,40 @@ int run_cuda_bench(const CudaBenchOptions& o) {
       cuda::GraphRunner graph(forward_fast, video);
       const double replay = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
       record("videoprism.cpp bf16 CUDA graph, tanh-GELU epilogue", batch, replay, peak_gpu_gb(device));
+    }
+    if (i == 0 && o.fused_residual) {
+      // Checked against the unfused path first; timed only when it ran and agrees.
+      RunOptions fused = run;
+      fused.fused_residual = true;
+      auto forward_fused = [&](const torch::Tensor& v) { return model.encode_video(v, {}, fused); };
+      const int64_t before = cuda::linear_residual_calls();
+      const double cos = cosine(main_output(forward_fused(video)), main_output(forward(video)));
+      const int64_t calls = cuda::linear_residual_calls() - before;
+      std::cout << json{{"check", "fused_residual_vs_unfused"}, {"cosine", cos}, {"fused_calls", calls}}.dump()
+                << std::endl;
+      if (calls == 0 || !(cos >= 0.999)) {
+        std::cout << "fused residual epilogue not timed: "
+                  << (calls == 0 ? "the fused GEMM did not run (see the line on stderr)" : "it disagrees with the unfused path")
+                  << std::endl;
+      } else {
+        reset_peak(device);
+        const double eager_fused = median_ms([&] { forward_fused(video); }, o.warmup, o.iterations);
+        record("videoprism.cpp bf16 eager, fused residual epilogue", batch, eager_fused, peak_gpu_gb(device));
+        reset_peak(device);
+        cuda::GraphRunner graph(forward_fused, video);
+        const double replay = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
+        record("videoprism.cpp bf16 CUDA graph, fused residual epilogue", batch, replay, peak_gpu_gb(device));
+        if (o.approximate_gelu) {
+          RunOptions both = fused;
+          both.approximate_gelu = true;
+          auto forward_both = [&](const torch::Tensor& v) { return model.encode_video(v, {}, both); };
+          reset_peak(device);
+          cuda::GraphRunner graph_both(forward_both, video);
+          const double replay_both = median_ms([&] { graph_both.run(video); }, o.warmup, o.iterations);
+          record("videoprism.cpp bf16 CUDA graph, tanh-GELU + fused residual epilogues", batch, replay_both,
+                 peak_gpu_gb(device));
+        }
+      }
     }
     if (i == 0 && o.plain) {
       cuda::set_fused_attention_enabled(false);

@@ -19,6 +19,7 @@ struct CudaBenchOptions {
   bool f32 = true;    // also time float32 (TF32 off) at the first batch size
   bool plain = true;  // also time the plain (unfused) attention path at the first batch size
   bool approximate_gelu = true;  // also time RunOptions::approximate_gelu at the first batch size
+  bool fused_residual = true;    // also time RunOptions::fused_residual (alone and with tanh-GELU) there
 };
 
 // Prints JSON lines and a markdown table; returns the exit code.

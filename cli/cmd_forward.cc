@@ -17,6 +17,7 @@ struct ForwardArgs {
   std::string config_path, preset, checkpoint, inputs, out;
   std::string dtype = "f32", device = "cpu";
   int threads = 0;
+  bool fused_residual = false;
 };
 
 int run_forward(const ForwardArgs& args) {
@@ -35,6 +36,7 @@ int run_forward(const ForwardArgs& args) {
   run.dtype = parse_dtype(args.dtype);
   run.device = parse_device(args.device);
   run.threads = args.threads;
+  run.fused_residual = args.fused_residual;
   apply_run_options(run);
 
   Model model = Model::load(args.checkpoint, have_config ? &config : nullptr);
@@ -75,6 +77,8 @@ VP_REGISTER_COMMAND("forward", "Run a model on named arrays (.npz) and write all
   sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_flag("--fused-residual", args->fused_residual,
+               "CUDA bf16: add bias and residual inside the projection GEMMs (RunOptions::fused_residual)");
   sub.footer(
       "Example:\n  videoprism forward --config ../shared/golden/clip_tiny/case.json \\\n"
       "    --checkpoint ../shared/golden/clip_tiny/params.npz --inputs ../shared/golden/clip_tiny/io.npz --out out.npz");

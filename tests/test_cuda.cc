@@ -12,6 +12,7 @@
 #ifdef VIDEOPRISM_HAVE_CUDA
 #include "cuda/attention_check.h"
 #include "cuda/fused_attention.h"
+#include "cuda/linear_residual.h"
 #endif
 
 namespace videoprism {
@@ -65,13 +66,54 @@ TEST_P(CudaGoldenParity, Float32AndBfloat16OnGpu) {
   bf16.dtype = torch::kBFloat16;
   Model low = Model::load(dir + "/params.npz", &config);
   low.prepare_for_inference(bf16);
-  TensorMap out16 = low.forward(inputs, bf16);
-  for (const auto& [name, expected] : io) {
-    if (inputs.count(name)) continue;
-    double cosine = testing::flat_cosine(out16.at(name), expected);
-    std::cout << "[cuda parity bf16] " << GetParam() << " " << name << " " << cosine << "\n";
-    EXPECT_GE(cosine, 0.999) << name;
+  RunOptions fused = bf16;
+  fused.fused_residual = true;
+  for (const RunOptions& run : {bf16, fused}) {
+    const char* label = run.fused_residual ? "bf16 fused residual" : "bf16";
+    TensorMap out16 = low.forward(inputs, run);
+    for (const auto& [name, expected] : io) {
+      if (inputs.count(name)) continue;
+      double cosine = testing::flat_cosine(out16.at(name), expected);
+      std::cout << "[cuda parity " << label << "] " << GetParam() << " " << name << " " << cosine << "\n";
+      EXPECT_GE(cosine, 0.999) << label << " " << name;
+    }
   }
+}
+
+// x @ W + b + residual in one cuBLASLt call, both weight layouts, against the
+// same sum in float64 from the same bf16 inputs: within bf16 rounding of the
+// result (the fused call rounds once, from float32).
+TEST(Cuda, LinearResidualMatchesFloat64) {
+  SKIP_WITHOUT_GPU();
+#ifdef VIDEOPRISM_HAVE_CUDA
+  torch::manual_seed(5);
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(torch::kCUDA, 0);
+  for (const bool weight_nk : {false, true}) {
+    const int64_t m = 300, k = 96, n = 48;
+    torch::Tensor x = torch::randn({3, m / 3, k}, bf16);
+    torch::Tensor w = weight_nk ? torch::randn({n, k}, bf16) * 0.1 : torch::randn({k, n}, bf16) * 0.1;
+    torch::Tensor b = torch::randn({n}, bf16), r = torch::randn({3, m / 3, n}, bf16);
+    const int64_t before = cuda::linear_residual_calls();
+    torch::Tensor out = cuda::linear_residual(x, w, weight_nk, b, r);
+    ASSERT_TRUE(out.defined()) << "cuBLASLt refused the shape";
+    EXPECT_EQ(cuda::linear_residual_calls(), before + 1);
+    EXPECT_EQ(out.sizes(), r.sizes());
+    auto f64 = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat64); };
+    torch::Tensor w64 = weight_nk ? f64(w).t() : f64(w);
+    torch::Tensor expected = torch::matmul(f64(x), w64) + f64(b) + f64(r);
+    const double err = ((f64(out) - expected).abs() / (expected.abs() + 1.0)).max().item<double>();
+    std::cout << "[cuda linear_residual] weight_nk " << weight_nk << " max relative error " << err << "\n";
+    EXPECT_LE(err, 1.0 / 128) << "weight_nk " << weight_nk;
+  }
+  // What it does not take, it leaves alone: float32, or a shape mismatch.
+  const auto f32 = torch::TensorOptions().device(torch::kCUDA, 0);
+  EXPECT_FALSE(cuda::linear_residual(torch::randn({4, 8}, f32), torch::randn({8, 16}, f32), false,
+                                     torch::randn({16}, f32), torch::randn({4, 16}, f32))
+                   .defined());
+  EXPECT_FALSE(cuda::linear_residual(torch::randn({4, 8}, bf16), torch::randn({8, 16}, bf16), false,
+                                     torch::randn({16}, bf16), torch::randn({4, 12}, bf16))
+                   .defined());
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, CudaGoldenParity, ::testing::Values("encoder_tiny", "clip_tiny", "classifier_tiny"));

@@ -31,6 +31,12 @@ struct RunOptions {
   // 1e-3, below bf16 rounding) instead of the reference's exact erf form.
   // Saves one read and one write of the largest activation per layer.
   bool approximate_gelu = false;
+  // CUDA bf16 inference only (builds with VIDEOPRISM_CUDA): each transformer
+  // block's output projection and second FFN matmul add their bias and the
+  // residual in the GEMM (one cuBLASLt call with beta = 1 and a bias epilogue)
+  // instead of a separate pass. Same arithmetic up to bf16 rounding order.
+  // Off by default until measured on a GPU (docs/cuda.md).
+  bool fused_residual = false;
 };
 
 // Parses "f32"/"float32"/"bf16"/"bfloat16" and "cpu"/"cuda[:N]" (for CLI flags).

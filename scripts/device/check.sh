@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine after scripts/device/build.sh (issue 8's checks):
-#   1. golden parity on CUDA: float32 max error <= 1e-4, bf16 cosine >= 0.999;
+#   1. golden parity on CUDA: float32 max error <= 1e-4, bf16 cosine >= 0.999
+#      (bf16 also with --fused-residual);
 #   2. `videoprism bench --device cuda`: the fused attention against float64
 #      (forward and backward), the fused model path against the plain one, then
 #      inference timings next to the GEMM ceilings;
@@ -19,15 +20,18 @@ status=0
 
 echo "== golden parity on CUDA =="
 for case in encoder_tiny clip_tiny classifier_tiny; do
-  for dtype in f32 bf16; do
-    out="$OUT/parity/$case-$dtype.npz"
-    if ! $VP forward --device cuda --dtype $dtype --config $S/golden/$case/case.json \
+  # bf16-fused: bf16 with RunOptions::fused_residual (forward --fused-residual).
+  for variant in f32 bf16 bf16-fused; do
+    dtype=${variant%%-*}
+    extra=""; [ $variant = bf16-fused ] && extra="--fused-residual"
+    out="$OUT/parity/$case-$variant.npz"
+    if ! $VP forward --device cuda --dtype $dtype $extra --config $S/golden/$case/case.json \
         --checkpoint $S/golden/$case/params.npz --inputs $S/golden/$case/io.npz --out "$out" >/dev/null; then
-      echo "FAIL forward $case $dtype"; status=1; continue
+      echo "FAIL forward $case $variant"; status=1; continue
     fi
     if [ $dtype = f32 ]; then gate="--tolerance 1e-4"; else gate="--min-cosine 0.999"; fi
-    if $VP compare "$out" $S/golden/$case/io.npz $gate > "$OUT/parity/$case-$dtype.jsonl"; then r=pass; else r=FAIL; status=1; fi
-    python3 - "$OUT/parity/$case-$dtype.jsonl" "$case" "$dtype" "$r" <<'PY'
+    if $VP compare "$out" $S/golden/$case/io.npz $gate > "$OUT/parity/$case-$variant.jsonl"; then r=pass; else r=FAIL; status=1; fi
+    python3 - "$OUT/parity/$case-$variant.jsonl" "$case" "$variant" "$r" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 rows = [r for r in rows if "max_abs_error" in r or "cosine" in r]

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "layers/fused_residual.h"
 #include "layers/module_util.h"
 #include "ops/capped_softmax.h"
 #include "videoprism/error.h"
@@ -188,7 +189,7 @@ torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, co
 }
 
 torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
-                                                      int64_t layer) {
+                                                      int64_t layer, const torch::Tensor& residual) {
   const int64_t d = options_.input_dim, n = options_.num_heads, h = dim_per_head_;
   const int64_t b = x.size(0), t = x.size(1);
   // One [B*T, D] x [D, 3*N*H] matmul instead of three.
@@ -214,8 +215,22 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
     encoded = attend(qkv[0], qkv[1], qkv[2], mask, layer);  // [B, T, N*H]
   }
   attend_region.reset();
-  profile::Region region("post", profile::matmul_flops(b * t, d, n * h));
-  return post->forward(encoded.view({b, t, n, h}), layer);
+  const double post_flops = profile::matmul_flops(b * t, d, n * h);
+  if (residual.defined() && FusedResidualScope::active()) {
+    profile::Region region("post+residual1", post_flops);
+    // post's w [D, N, H] is the [N_out, K] = [D, N*H] layout.
+    torch::Tensor fused = fused_linear_residual(encoded, cast_like(at_layer(post->w, layer), encoded).reshape({d, n * h}),
+                                                /*weight_nk=*/true, cast_like(at_layer(post->b, layer), encoded), residual);
+    if (fused.defined()) return fused;
+  }
+  torch::Tensor projected;
+  {
+    profile::Region region("post", post_flops);
+    projected = post->forward(encoded.view({b, t, n, h}), layer);
+  }
+  if (!residual.defined()) return projected;
+  profile::Region region("residual1", 0, pass_bytes(projected, 2, 1));
+  return add_into(projected, residual);
 }
 
 }  // namespace videoprism

@@ -55,8 +55,11 @@ class DotProductAttentionImpl : public torch::nn::Module {
   // Returns [B, T, D].
   torch::Tensor forward(const torch::Tensor& query_in, const torch::Tensor& key_value_in,
                         const torch::Tensor& mask, int64_t layer = -1);
-  // Self-attention with one fused QKV matmul. x: [B, T, D] -> [B, T, D].
-  torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1);
+  // Self-attention with one fused QKV matmul. x: [B, T, D] -> [B, T, D]. With
+  // `residual` ([B, T, D]) the result is attention + residual, the add fused
+  // into the output projection's GEMM under a FusedResidualScope.
+  torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1,
+                               const torch::Tensor& residual = {});
 
   AttentionProjection query{nullptr}, key{nullptr}, value{nullptr}, post{nullptr};
   PerDimScale per_dim_scale{nullptr};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "layers/fused_residual.h"
 #include "layers/module_util.h"
 
 namespace videoprism {
@@ -92,6 +93,15 @@ torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const 
   if (keep.defined()) {
     profile::Region region("padding", 0, pass_bytes(activations, 1, 1));
     activations = activations * keep;
+  }
+  if (policy_ == NormPolicy::kPre && !keep.defined() && FusedResidualScope::active()) {
+    profile::Region region("ffn2+residual2",
+                           profile::matmul_flops(activations.numel() / activations.size(-1), x.size(-1),
+                                                 activations.size(-1)));
+    const Dense& dense = ffn_layer2->linear;
+    torch::Tensor fused = fused_linear_residual(activations, cast_like(at_layer(dense->kernel, layer), activations),
+                                                /*weight_nk=*/false, cast_like(at_layer(dense->bias, layer), activations), x);
+    if (fused.defined()) return fused;
   }
   torch::Tensor out;  // [B, T, D]
   {

@@ -33,8 +33,11 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& x, const torch::Tens
     if (policy == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
     if (policy == NormPolicy::kPre) h = layer_norm->forward(h, layer);
   }
-  torch::Tensor attended = self_attention->self_attention(h, mask, layer);
-  {
+  torch::Tensor attended;
+  if (policy == NormPolicy::kPre) {
+    attended = self_attention->self_attention(h, mask, layer, /*residual=*/x);  // x + attention
+  } else {
+    attended = self_attention->self_attention(h, mask, layer);
     profile::Region region("residual1", 0, pass_bytes(x, 2, 1));
     if (policy == NormPolicy::kPrimerHybrid) attended = post_layer_norm->forward(attended, layer);
     if (policy == NormPolicy::kPost) attended = layer_norm->forward(attended, layer);
