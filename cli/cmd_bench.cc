@@ -15,6 +15,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,77 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   return 0;
 }
 
+// The op of a region path, for per-op totals across the transformer stacks:
+// what follows the first stack component ("spatial/ffn1/matmul",
+// "forward/temporal/ffn1/matmul" -> "ffn1/matmul"); paths with no stack
+// ("pooler/attend", "backward") stay whole.
+std::string op_of(const std::string& path) {
+  size_t begin = 0;
+  for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', begin)) {
+    const std::string part = path.substr(begin, slash - begin);
+    if (part == "spatial" || part == "temporal" || part == "auxiliary" || part == "text") return path.substr(slash + 1);
+    begin = slash + 1;
+  }
+  return path;
+}
+
+// Prints a profile (per region, then per op summed over the stacks, as JSON
+// lines; then the ops as a Markdown table). `unit` names what one iteration is
+// ("forward", "step"); `title` heads the table.
+void print_breakdown(const std::vector<profile::RegionStats>& regions, int iterations, double profiled_seconds,
+                     const std::string& unit, const std::string& title) {
+  struct Row {
+    std::string name;
+    double calls = 0, ms = 0, flops = 0, bytes = 0;
+  };
+  const double unit_ms = profiled_seconds * 1e3;
+  auto emit = [&](const char* kind, const Row& r) {
+    nlohmann::json line{{"bench", "breakdown"}, {kind, r.name}, {"calls_per_" + unit, r.calls},
+                        {"ms_per_" + unit, r.ms}, {"share", r.ms / unit_ms}};
+    if (r.flops > 0) line["tflops"] = r.flops / (r.ms * 1e-3) / 1e12;
+    if (r.bytes > 0) line["gb_per_s"] = r.bytes / (r.ms * 1e-3) / 1e9;
+    std::cout << line.dump() << std::endl;
+  };
+  std::vector<Row> by_region;
+  std::map<std::string, Row> by_op;
+  for (const auto& s : regions) {
+    // A region with regions inside keeps only the time outside them: "(rest)".
+    const bool container = std::any_of(regions.begin(), regions.end(), [&](const profile::RegionStats& o) {
+      return o.name.size() > s.name.size() && o.name.compare(0, s.name.size() + 1, s.name + "/") == 0;
+    });
+    const std::string name = container ? s.name + " (rest)" : s.name;
+    // A container's FLOPs and bytes are its whole work's, not its rest's.
+    Row r{name, double(s.calls) / iterations, s.seconds * 1e3 / iterations, container ? 0 : s.flops / iterations,
+          container ? 0 : s.bytes / iterations};
+    by_region.push_back(r);
+    Row& op = by_op[op_of(name)];
+    op.name = op_of(name);
+    op.calls += r.calls;
+    op.ms += r.ms;
+    op.flops += r.flops;
+    op.bytes += r.bytes;
+  }
+  for (const auto& r : by_region) emit("region", r);
+  std::vector<Row> ops;
+  for (const auto& [name, r] : by_op) ops.push_back(r);
+  std::sort(ops.begin(), ops.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
+  for (const auto& r : ops) emit("op", r);
+
+  std::cout << "\n" << title << "\n\n| op | calls | ms | share | TFLOP/s | GB/s |\n|---|---|---|---|---|---|\n" << std::fixed;
+  for (const auto& r : ops) {
+    std::cout << "| " << r.name << " | " << std::setprecision(0) << r.calls << " | " << std::setprecision(3) << r.ms
+              << " | " << std::setprecision(1) << 100.0 * r.ms / unit_ms << "% | ";
+    if (r.flops > 0) {
+      const double tflops = r.flops / (r.ms * 1e-3) / 1e12;
+      std::cout << std::setprecision(tflops < 10 ? 3 : 1) << tflops;
+    }
+    std::cout << " | ";
+    if (r.bytes > 0) std::cout << std::setprecision(0) << r.bytes / (r.ms * 1e-3) / 1e9;
+    std::cout << " |\n";
+  }
+  std::cout << std::defaultfloat << std::flush;
+}
+
 // Training-step throughput: TrainBench (the trainers' own step on random
 // weights and data), warm-up steps (the first validates: finite loss and
 // gradient norm), then timed steps with device synchronization.
@@ -219,6 +291,20 @@ int run_train_bench(const BenchArgs& args) {
                       {"peak_rss_mb", peak_rss_mb()}};
   if (peak_device >= 0) line["peak_gpu_memory_mb"] = double(peak_device) / (1024.0 * 1024.0);
   std::cout << line.dump() << std::endl;
+  if (args.breakdown) {
+    // The same steps again, profiled: teacher (stage 2), forward, backward,
+    // gradient clipping, optimizer; the forward's layers in detail.
+    const int steps = std::max(1, args.iterations);
+    profile::Session session(options.device);
+    for (int i = 0; i < steps; ++i) bench.step();
+    const std::vector<profile::RegionStats> regions = session.stats();
+    const double profiled = session.elapsed() / steps;
+    std::ostringstream title;
+    title << "train " << args.train << ", " << model << ", " << dtype_name << " on " << args.device << ", batch "
+          << options.batch << ": step " << std::fixed << std::setprecision(2) << median * 1e3 << " ms, profiled "
+          << profiled * 1e3 << " ms";
+    print_breakdown(regions, steps, profiled, "step", title.str());
+  }
   return 0;
 }
 
@@ -240,24 +326,12 @@ int run_cuda_inference_bench(const BenchArgs& args) {
   return run_cuda_bench(o);
 }
 
-// The op of a region path, for per-op totals across the transformer stacks:
-// "spatial/ffn1/matmul" and "temporal/ffn1/matmul" -> "ffn1/matmul"; paths
-// outside a stack ("pooler/attend", "patch_embed") stay whole.
-std::string op_of(const std::string& path) {
-  const size_t slash = path.find('/');
-  if (slash == std::string::npos) return path;
-  const std::string stack = path.substr(0, slash);
-  const bool is_stack = stack == "spatial" || stack == "temporal" || stack == "auxiliary" || stack == "text";
-  return is_stack ? path.substr(slash + 1) : path;
-}
-
 // --breakdown: one JSON line per region of a forward (exclusive time per
 // forward, its share, achieved TFLOP/s or GB/s where the region declares
 // FLOPs or bytes), per-op totals across stages, and the plain forward's time
 // next to the profiled one (a profiled CUDA forward synchronizes at every
 // region boundary), then the same as a Markdown table.
 int run_breakdown(const BenchArgs& args) {
-  check(args.train.empty(), "bench: --breakdown times inference; drop --train");
   const bool cuda = args.device.rfind("cuda", 0) == 0;
   check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (f32 or bf16)");
   const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
@@ -308,64 +382,17 @@ int run_breakdown(const BenchArgs& args) {
                       {"clips_per_second", batch / plain_seconds},
                       {"achieved_tflops", flops / plain_seconds / 1e12}};
   std::cout << head.dump() << std::endl;
-  struct Row {
-    std::string name;
-    double calls = 0, ms = 0, flops = 0, bytes = 0;
-  };
-  auto emit = [&](const char* kind, const Row& r) {
-    nlohmann::json line{{"bench", "breakdown"}, {kind, r.name}, {"calls_per_forward", r.calls},
-                        {"ms_per_forward", r.ms}, {"share", r.ms / (profiled_seconds * 1e3)}};
-    if (r.flops > 0) line["tflops"] = r.flops / (r.ms * 1e-3) / 1e12;
-    if (r.bytes > 0) line["gb_per_s"] = r.bytes / (r.ms * 1e-3) / 1e9;
-    std::cout << line.dump() << std::endl;
-  };
-  std::vector<Row> by_region;
-  std::map<std::string, Row> by_op;
-  for (const auto& s : regions) {
-    // A region with regions inside keeps only the time outside them: "(rest)".
-    const bool container = std::any_of(regions.begin(), regions.end(), [&](const profile::RegionStats& o) {
-      return o.name.size() > s.name.size() && o.name.compare(0, s.name.size() + 1, s.name + "/") == 0;
-    });
-    const std::string name = container ? s.name + " (rest)" : s.name;
-    // A container's FLOPs and bytes are its whole work's, not its rest's.
-    Row r{name, double(s.calls) / iterations, s.seconds * 1e3 / iterations, container ? 0 : s.flops / iterations,
-          container ? 0 : s.bytes / iterations};
-    by_region.push_back(r);
-    Row& op = by_op[op_of(name)];
-    op.name = op_of(name);
-    op.calls += r.calls;
-    op.ms += r.ms;
-    op.flops += r.flops;
-    op.bytes += r.bytes;
-  }
-  for (const auto& r : by_region) emit("region", r);
-  std::vector<Row> ops;
-  for (const auto& [name, r] : by_op) ops.push_back(r);
-  std::sort(ops.begin(), ops.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
-  for (const auto& r : ops) emit("op", r);
-
-  std::cout << "\n" << args.preset << ", " << dtype_name << " on " << args.device << ", batch " << batch << ", "
-            << args.frames << "x" << args.size << "x" << args.size << ": forward " << std::fixed
-            << std::setprecision(2) << plain_seconds * 1e3 << " ms (" << batch / plain_seconds
-            << " clips/s), profiled " << profiled_seconds * 1e3 << " ms\n\n"
-            << "| op | calls | ms | share | TFLOP/s | GB/s |\n|---|---|---|---|---|---|\n";
-  for (const auto& r : ops) {
-    std::cout << "| " << r.name << " | " << std::setprecision(0) << r.calls << " | " << std::setprecision(3) << r.ms
-              << " | " << std::setprecision(1) << 100.0 * r.ms / (profiled_seconds * 1e3) << "% | ";
-    if (r.flops > 0) {
-      const double tflops = r.flops / (r.ms * 1e-3) / 1e12;
-      std::cout << std::setprecision(tflops < 10 ? 3 : 1) << tflops;
-    }
-    std::cout << " | ";
-    if (r.bytes > 0) std::cout << std::setprecision(0) << r.bytes / (r.ms * 1e-3) / 1e9;
-    std::cout << " |\n";
-  }
-  std::cout << std::defaultfloat << std::flush;
+  std::ostringstream title;
+  title << args.preset << ", " << dtype_name << " on " << args.device << ", batch " << batch << ", " << args.frames
+        << "x" << args.size << "x" << args.size << ": forward " << std::fixed << std::setprecision(2)
+        << plain_seconds * 1e3 << " ms (" << batch / plain_seconds << " clips/s), profiled " << profiled_seconds * 1e3
+        << " ms";
+  print_breakdown(regions, iterations, profiled_seconds, "forward", title.str());
   return 0;
 }
 
 int run_bench(const BenchArgs& args) {
-  if (args.breakdown) return run_breakdown(args);
+  if (args.breakdown && args.train.empty()) return run_breakdown(args);
   if (!args.train.empty()) return run_train_bench(args);
   if (args.device.rfind("cuda", 0) == 0) return run_cuda_inference_bench(args);
   if (args.child || args.dtypes.size() == 1) return run_one(args, args.dtypes.front());
@@ -420,7 +447,8 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
                  "masked student + decoders)");
   sub.add_option("--text-length", args->text_length, "--train stage1: text ids per caption")->capture_default_str();
   sub.add_flag("--breakdown", args->breakdown,
-               "Where one forward's time goes, per region and per op (one --dtype, default bf16; cuda: batch 16)");
+               "Where one forward's time goes, per region and per op (one --dtype, default bf16; cuda: batch 16); "
+               "with --train: one training step's (forward, backward, clipping, optimizer)");
   sub.add_flag("--child", args->child)->group("");
   sub.footer(
       "Example:\n  videoprism bench --dtype bf16 --threads 2\n  videoprism bench --model videoprism_lvt_public_v1_base "

@@ -3,6 +3,8 @@
 // (shared/docs/reference-semantics.md, official layers.py / encoders.py):
 // position-embedding interpolation, frame paddings, every norm policy, the
 // text tower, auxiliary layers, scan=false, and the fused softmax kernel.
+#include <dlfcn.h>
+
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -10,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "layers/position_embedding.h"
@@ -577,6 +580,32 @@ TEST(LayerNormKernel, MatchesFloat64AndKeepsNaN) {
       EXPECT_TRUE(torch::isfinite(y[3]).all().item<bool>()) << dtype << " d " << d;
     }
   }
+}
+
+}  // namespace
+}  // namespace videoprism
+
+namespace videoprism {
+namespace {
+
+// --threads governs every compute pool: libtorch's and, where libtorch's BLAS
+// is OpenBLAS (Debian's float32 path), OpenBLAS's own (sized to the machine by
+// default; its extra threads made small training steps ~30x slower on a
+// loaded 2-core machine).
+TEST(Threads, SetComputeThreadsGovernsLibtorchAndOpenBlas) {
+  const int before = torch::get_num_threads();
+  using GetThreads = int (*)();
+  const auto openblas_threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  set_compute_threads(1);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  if (openblas_threads != nullptr) EXPECT_EQ(openblas_threads(), 1);
+  set_compute_threads(2);
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  // OpenBLAS caps its pool at the machine's cores.
+  if (openblas_threads != nullptr && std::thread::hardware_concurrency() >= 2) EXPECT_EQ(openblas_threads(), 2);
+  set_compute_threads(0);  // leaves them
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  set_compute_threads(before);
 }
 
 }  // namespace

@@ -45,6 +45,12 @@ torch::Device parse_device(const std::string& name);
 // Applies threads (if > 0) and checks the device is available.
 void apply_run_options(const RunOptions& options);
 
+// Sets the compute threads to n (n <= 0: leaves them): libtorch's intra-op
+// threads and, when libtorch's BLAS is OpenBLAS (Debian's float32 path),
+// OpenBLAS's own pool, which is sized to the machine and otherwise ignores
+// `--threads` (its extra threads then fight libtorch's for the cores).
+void set_compute_threads(int n);
+
 class Model {
  public:
   // Builds the module tree with uninitialized float32 parameters.

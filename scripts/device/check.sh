@@ -6,7 +6,8 @@
 #      (forward and backward), the fused model path against the plain one, then
 #      inference timings next to the GEMM ceilings;
 #   3. the per-op time of a batch-16 bf16 forward (bench --breakdown);
-#   4. training throughput of stage 1 and stage 2 at VideoPrism-B shapes.
+#   4. training throughput of stage 1 and stage 2 at VideoPrism-B shapes, and
+#      where a step goes (bench --train ... --breakdown).
 # Logs go to $OUT (or /tmp/vp-out). Exit status: 1 if a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,6 +59,6 @@ timeout 120 $VP bench --breakdown --device cuda --batch 16 2>&1 | tee "$OUT/brea
 
 echo "== training benchmark =="
 for stage in stage1 stage2; do
-  timeout 240 $VP bench --train $stage --device cuda --dtype bf16 2>&1 | tee "$OUT/train-$stage.log" | tail -3 || status=1
+  timeout 240 $VP bench --train $stage --breakdown --device cuda --dtype bf16 2>&1 | tee "$OUT/train-$stage.log" | grep -v "^{\"bench\":\"breakdown\"" || status=1
 done
 exit $status

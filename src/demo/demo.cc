@@ -258,7 +258,7 @@ DemoSummary run_demo(const DemoOptions& options) {
   const fs::path runs = out / "runs";
   fs::create_directories(runs);
   Phases phases(options.progress);
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  set_compute_threads(options.threads);
 
   Tokenizer tokenizer(options.tokenizer);
   const ModelConfig clip_config = demo_clip_config(tokenizer.vocab_size());

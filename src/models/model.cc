@@ -1,5 +1,6 @@
 #include "videoprism/model.h"
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cmath>
@@ -33,6 +34,19 @@ torch::Device parse_device(const std::string& name) {
   fail("--device: expected cpu or cuda[:N], got '", name, "'");
 }
 
+void set_compute_threads(int n) {
+  if (n <= 0) return;
+  // set_num_threads costs milliseconds even when nothing changes (it resets
+  // the thread pools): 6 ms of a 7 ms tiny forward before this check.
+  if (torch::get_num_threads() != n) torch::set_num_threads(n);
+  // OpenBLAS is libtorch's dependency, not ours: found at run time, if loaded.
+  using GetThreads = int (*)();
+  using SetThreads = void (*)(int);
+  static const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (get != nullptr && set != nullptr && get() != n) set(n);
+}
+
 void apply_run_options(const RunOptions& options) {
   // Activations are tens of MB each. glibc serves such blocks with mmap and
   // returns them on free, so every layer would fault in and zero fresh pages;
@@ -42,9 +56,7 @@ void apply_run_options(const RunOptions& options) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   });
-  // set_num_threads costs milliseconds even when nothing changes (it resets
-  // the thread pools): 6 ms of a 7 ms tiny forward before this check.
-  if (options.threads > 0 && torch::get_num_threads() != options.threads) torch::set_num_threads(options.threads);
+  set_compute_threads(options.threads);
   if (options.device.is_cuda()) {
     check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");
   }

@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "models/video_clip.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
+#include "videoprism/profile.h"
 #include "videoprism/train/contrastive_loss.h"
 #include "videoprism/train/device.h"
 #include "videoprism/train/lr_schedule.h"
@@ -120,16 +122,16 @@ struct TrainBench::Impl {
                                                 token_drop_seed(options.seed, step, 0)),
                        options.device);  // [B, K]
     }
-    Stage1Embeddings emb = stage1_embed(*model, video, frame_paddings, keep, text_ids, text_paddings, options.dtype);
-    torch::Tensor loss = contrastive_loss(emb.video, emb.text, log_scale);
-    loss.backward();
-    const double norm = clip_grad_norm(optimizer->params(), clip);
-    optimizer->step(schedule.at(step));
+    torch::Tensor loss;
     {
+      profile::Region region("forward");
+      Stage1Embeddings emb = stage1_embed(*model, video, frame_paddings, keep, text_ids, text_paddings, options.dtype);
+      loss = contrastive_loss(emb.video, emb.text, log_scale);
+    }
+    return finish_step(loss, [&] {
       torch::NoGradGuard no_grad;
       log_scale.clamp_max_(std::log(stage1.logit_scale_max));
-    }
-    return {loss.item<double>(), norm};
+    });
   }
 
   TrainBenchStep step_stage2(const torch::Tensor& video) {
@@ -143,13 +145,38 @@ struct TrainBench::Impl {
       perm = to_device(sample_permutations(b, t * grid * grid, stateless_seed(options.seed, step, 0, kShufflePurpose)),
                        options.device);  // [B, L]
     }
+    std::optional<profile::Region> teacher_region(std::in_place, "teacher");
     TeacherTargets targets = teacher_targets(*teacher, video, frame_paddings, options.dtype);
-    Stage2Losses losses = stage2_losses(*model, decoders, video, frame_paddings, mask, perm, targets,
-                                        stage2.loss_options(), options.dtype);
-    losses.total.backward();
-    const double norm = clip_grad_norm(optimizer->params(), clip);
-    optimizer->step(schedule.at(step));
-    return {losses.total.item<double>(), norm};
+    teacher_region.reset();
+    torch::Tensor loss;
+    {
+      profile::Region region("forward");
+      loss = stage2_losses(*model, decoders, video, frame_paddings, mask, perm, targets, stage2.loss_options(),
+                           options.dtype)
+                 .total;
+    }
+    return finish_step(loss, [] {});
+  }
+
+  // Backward, gradient clipping and the AdamW step, each a profile region
+  // (bench --train --breakdown); `after` runs after the optimizer step.
+  template <typename After>
+  TrainBenchStep finish_step(const torch::Tensor& loss, After after) {
+    {
+      profile::Region region("backward");
+      loss.backward();
+    }
+    double norm = 0;
+    {
+      profile::Region region("clip_grad_norm");
+      norm = clip_grad_norm(optimizer->params(), clip);
+    }
+    {
+      profile::Region region("optimizer");
+      optimizer->step(schedule.at(step));
+      after();
+    }
+    return {loss.item<double>(), norm};
   }
 };
 

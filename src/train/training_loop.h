@@ -52,7 +52,7 @@ struct TrainerRun {
   void open_run(const Config& config, const char* stage, const std::string& dir, bool resume) {
     run_dir = dir;
     dist = Distributed::from_env();
-    if (config.threads > 0) torch::set_num_threads(config.threads);
+    set_compute_threads(config.threads);
     dtype = parse_dtype(config.dtype);
     device = training_device(config.device, stage);
     std::filesystem::create_directories(run_dir);
