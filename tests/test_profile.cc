@@ -16,22 +16,8 @@
 namespace videoprism {
 namespace {
 
-ModelConfig tiny_clip() {
-  ModelConfig c;
-  c.kind = ModelKind::kVideoClip;
-  c.encoder.patch_size = 6;
-  c.encoder.pos_emb_shape = {4, 4, 4};
-  c.encoder.model_dim = 48;
-  c.encoder.num_heads = 4;
-  c.encoder.num_spatial_layers = 3;
-  c.encoder.num_temporal_layers = 2;
-  c.encoder.mlp_dim = 96;
-  c.encoder.atten_logit_cap = 50.0;
-  c.num_auxiliary_layers = 1;
-  c.vocabulary_size = 100;
-  c.num_unimodal_layers = 2;
-  return c;
-}
+// The golden tiny CLIP: 2 spatial, 2 temporal and 1 auxiliary layer, D = 48.
+ModelConfig tiny_clip() { return load_config_file(testing::golden_dir("clip_tiny") + "/case.json"); }
 
 std::map<std::string, profile::RegionStats> by_name(const std::vector<profile::RegionStats>& stats) {
   std::map<std::string, profile::RegionStats> out;
@@ -41,6 +27,8 @@ std::map<std::string, profile::RegionStats> by_name(const std::vector<profile::R
 
 TEST(Profile, RegionsNameCountAndTimeTheForward) {
   const ModelConfig config = tiny_clip();
+  const int spatial = config.encoder.num_spatial_layers, temporal = config.encoder.num_temporal_layers;
+  ASSERT_EQ(config.num_auxiliary_layers, 1);
   Model model(config);
   model.init_random(3);
   const int64_t b = 2, t = 4, size = 24, n = (size / 6) * (size / 6), d = 48, f = 96;
@@ -57,7 +45,7 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
 
   // Each transformer layer's ops, once per layer, under their stack.
   for (const auto& [stack, layers] : std::vector<std::pair<std::string, int>>{
-           {"spatial", 3}, {"temporal", 2}, {"auxiliary", 1}}) {
+           {"spatial", spatial}, {"temporal", temporal}, {"auxiliary", 1}}) {
     for (const char* op : {"ln1", "qkv", "attend", "post", "residual1", "ln2", "ffn1/matmul", "ffn1/gelu",
                            "ffn2/matmul", "residual2"}) {
       const std::string name = stack + "/" + op;
@@ -72,12 +60,12 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
 
   // Declared FLOPs are the layer shapes': tokens x D x 3D per QKV, tokens x D x F per FFN1.
   const double spatial_tokens = double(b * t * n), temporal_tokens = double(b * n * t);
-  EXPECT_DOUBLE_EQ(regions.at("spatial/qkv").flops, 3 * 2.0 * spatial_tokens * d * 3 * d);
-  EXPECT_DOUBLE_EQ(regions.at("temporal/ffn1/matmul").flops, 2 * 2.0 * temporal_tokens * d * f);
+  EXPECT_DOUBLE_EQ(regions.at("spatial/qkv").flops, spatial * 2.0 * spatial_tokens * d * 3 * d);
+  EXPECT_DOUBLE_EQ(regions.at("temporal/ffn1/matmul").flops, temporal * 2.0 * temporal_tokens * d * f);
   // Spatial attention: B*T sequences of N tokens; QK^T and PV.
-  EXPECT_DOUBLE_EQ(regions.at("spatial/attend").flops, 3 * 4.0 * double(b * t) * n * n * d);
+  EXPECT_DOUBLE_EQ(regions.at("spatial/attend").flops, spatial * 4.0 * double(b * t) * n * n * d);
   // LayerNorm reads and writes its input once (float32 activations).
-  EXPECT_DOUBLE_EQ(regions.at("spatial/ln1").bytes, 3 * 2.0 * spatial_tokens * d * 4);
+  EXPECT_DOUBLE_EQ(regions.at("spatial/ln1").bytes, spatial * 2.0 * spatial_tokens * d * 4);
 
   // Exclusive times: non-negative and summing to the session's wall time.
   double sum = 0;
