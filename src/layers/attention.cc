@@ -217,11 +217,14 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   attend_region.reset();
   const double post_flops = profile::matmul_flops(b * t, d, n * h);
   if (residual.defined() && FusedResidualScope::active()) {
-    profile::Region region("post+residual1", post_flops);
-    // post's w [D, N, H] is the [N_out, K] = [D, N*H] layout.
-    torch::Tensor fused = fused_linear_residual(encoded, cast_like(at_layer(post->w, layer), encoded).reshape({d, n * h}),
-                                                /*weight_nk=*/true, cast_like(at_layer(post->b, layer), encoded), residual);
-    if (fused.defined()) return fused;
+    torch::Tensor fused;
+    {
+      profile::Region region("post+residual1", post_flops);
+      // post's w [D, N, H] is the [N_out, K] = [D, N*H] layout.
+      fused = fused_linear_residual(encoded, cast_like(at_layer(post->w, layer), encoded).reshape({d, n * h}),
+                                    /*weight_nk=*/true, cast_like(at_layer(post->b, layer), encoded), residual);
+    }
+    if (fused.defined()) return fused;  // else: not taken, computed unfused below
   }
   torch::Tensor projected;
   {

@@ -95,13 +95,15 @@ torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const 
     activations = activations * keep;
   }
   if (policy_ == NormPolicy::kPre && !keep.defined() && FusedResidualScope::active()) {
-    profile::Region region("ffn2+residual2",
-                           profile::matmul_flops(activations.numel() / activations.size(-1), x.size(-1),
-                                                 activations.size(-1)));
-    const Dense& dense = ffn_layer2->linear;
-    torch::Tensor fused = fused_linear_residual(activations, cast_like(at_layer(dense->kernel, layer), activations),
-                                                /*weight_nk=*/false, cast_like(at_layer(dense->bias, layer), activations), x);
-    if (fused.defined()) return fused;
+    torch::Tensor fused;
+    {
+      profile::Region region("ffn2+residual2", profile::matmul_flops(activations.numel() / activations.size(-1),
+                                                                      x.size(-1), activations.size(-1)));
+      const Dense& dense = ffn_layer2->linear;
+      fused = fused_linear_residual(activations, cast_like(at_layer(dense->kernel, layer), activations),
+                                    /*weight_nk=*/false, cast_like(at_layer(dense->bias, layer), activations), x);
+    }
+    if (fused.defined()) return fused;  // else: not taken, computed unfused below
   }
   torch::Tensor out;  // [B, T, D]
   {
