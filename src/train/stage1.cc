@@ -194,6 +194,7 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
       }
     }
   }
+  s.restored = {};  // optimizer state and weights are in place: free the read copies
 }
 
 Stage1Trainer::~Stage1Trainer() = default;

@@ -213,6 +213,7 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   s.schedule = {config.lr, config.warmup_steps, config.steps, config.decay, config.min_lr / config.lr};
 
   s.start_data(config, resume);
+  s.restored = {};  // optimizer state and weights are in place: free the read copies
 }
 
 Stage2Trainer::~Stage2Trainer() = default;

@@ -43,7 +43,7 @@ struct TrainerRun {
   DataPosition position;
   double last_loss = 0.0;
   std::optional<std::string> checkpoint;  // the checkpoint this run resumes from
-  CheckpointFiles restored;               // its files
+  CheckpointFiles restored;               // its files; the constructor releases them when done
 
   // Threads, dtype and device from the config; the run directory and its
   // checkpoint store; with `resume`, the latest checkpoint read (none: a note
