@@ -346,10 +346,11 @@ int run_breakdown(const BenchArgs& args) {
   const int iterations = args.iterations_given ? args.iterations : (cuda ? 10 : 2);
   const int warmup = args.warmup_given ? args.warmup : (cuda ? 3 : 1);
   check(iterations > 0, "bench --breakdown: --iterations expected > 0, got ", iterations);
-  torch::Tensor video = torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device);
-  TensorMap inputs{{"inputs", video}};
+  // The model's own call, as `bench --device cuda` times it: a video already on
+  // the device in the run's dtype, outputs left there.
+  torch::Tensor video = torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device, run.dtype);
   auto forward = [&] {
-    TensorMap out = model.forward(inputs, run);
+    TensorMap out = model.encode_video(video, {}, run);
     synchronize(run.device);
     return out;
   };
