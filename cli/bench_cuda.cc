@@ -187,29 +187,32 @@ int run_cuda_bench(const CudaBenchOptions& o) {
                       {"peak_gpu_gb", peak}}.dump()
               << std::endl;
   };
+  // Eager or CUDA-graph timing of one way of running the model, recorded as a row.
+  using Forward = std::function<TensorMap(const torch::Tensor&)>;
+  auto time_eager = [&](const std::string& name, const Forward& f, const torch::Tensor& video) {
+    reset_peak(device);
+    const double ms = median_ms([&] { f(video); }, o.warmup, o.iterations);
+    record(name, static_cast<int>(video.size(0)), ms, peak_gpu_gb(device));
+  };
+  auto time_graph = [&](const std::string& name, const Forward& f, const torch::Tensor& video) {
+    reset_peak(device);
+    cuda::GraphRunner graph(f, video);
+    const double ms = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
+    record(name, static_cast<int>(video.size(0)), ms, peak_gpu_gb(device));
+  };
   for (size_t i = 0; i < o.batches.size(); ++i) {
     const int batch = o.batches[i];
     torch::Tensor video =
         torch::rand({batch, o.frames, o.size, o.size, 3}, torch::TensorOptions().device(device)).to(torch::kBFloat16);
-    reset_peak(device);
-    const double eager = median_ms([&] { forward(video); }, o.warmup, o.iterations);
-    record("videoprism.cpp bf16 eager", batch, eager, peak_gpu_gb(device));
-    {
-      reset_peak(device);
-      cuda::GraphRunner graph(forward, video);
-      const double replay = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
-      record("videoprism.cpp bf16 CUDA graph", batch, replay, peak_gpu_gb(device));
-    }
+    time_eager("videoprism.cpp bf16 eager", forward, video);
+    time_graph("videoprism.cpp bf16 CUDA graph", forward, video);
     if (i == 0 && o.approximate_gelu) {
       RunOptions fast = run;
       fast.approximate_gelu = true;
       auto forward_fast = [&](const torch::Tensor& v) { return model.encode_video(v, {}, fast); };
       const double cos = cosine(main_output(forward_fast(video)), main_output(forward(video)));
       std::cout << json{{"check", "approximate_gelu_vs_exact"}, {"cosine", cos}}.dump() << std::endl;
-      reset_peak(device);
-      cuda::GraphRunner graph(forward_fast, video);
-      const double replay = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
-      record("videoprism.cpp bf16 CUDA graph, tanh-GELU epilogue", batch, replay, peak_gpu_gb(device));
+      time_graph("videoprism.cpp bf16 CUDA graph, tanh-GELU epilogue", forward_fast, video);
     }
     if (i == 0 && o.fused_residual) {
       // Checked against the unfused path first; timed only when it ran and agrees.
@@ -226,22 +229,13 @@ int run_cuda_bench(const CudaBenchOptions& o) {
                   << (calls == 0 ? "the fused GEMM did not run (see the line on stderr)" : "it disagrees with the unfused path")
                   << std::endl;
       } else {
-        reset_peak(device);
-        const double eager_fused = median_ms([&] { forward_fused(video); }, o.warmup, o.iterations);
-        record("videoprism.cpp bf16 eager, fused residual epilogue", batch, eager_fused, peak_gpu_gb(device));
-        reset_peak(device);
-        cuda::GraphRunner graph(forward_fused, video);
-        const double replay = median_ms([&] { graph.run(video); }, o.warmup, o.iterations);
-        record("videoprism.cpp bf16 CUDA graph, fused residual epilogue", batch, replay, peak_gpu_gb(device));
+        time_eager("videoprism.cpp bf16 eager, fused residual epilogue", forward_fused, video);
+        time_graph("videoprism.cpp bf16 CUDA graph, fused residual epilogue", forward_fused, video);
         if (o.approximate_gelu) {
           RunOptions both = fused;
           both.approximate_gelu = true;
           auto forward_both = [&](const torch::Tensor& v) { return model.encode_video(v, {}, both); };
-          reset_peak(device);
-          cuda::GraphRunner graph_both(forward_both, video);
-          const double replay_both = median_ms([&] { graph_both.run(video); }, o.warmup, o.iterations);
-          record("videoprism.cpp bf16 CUDA graph, tanh-GELU + fused residual epilogues", batch, replay_both,
-                 peak_gpu_gb(device));
+          time_graph("videoprism.cpp bf16 CUDA graph, tanh-GELU + fused residual epilogues", forward_both, video);
         }
       }
     }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <optional>
 
-#include "layers/fused_residual.h"
+#include "layers/epilogues.h"
 #include "layers/module_util.h"
 #include "ops/capped_softmax.h"
 #include "videoprism/error.h"
@@ -216,7 +216,7 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   }
   attend_region.reset();
   const double post_flops = profile::matmul_flops(b * t, d, n * h);
-  if (residual.defined() && FusedResidualScope::active()) {
+  if (residual.defined() && EpilogueScope::current().fused_residual) {
     torch::Tensor fused;
     {
       profile::Region region("post+residual1", post_flops);

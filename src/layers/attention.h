@@ -57,7 +57,7 @@ class DotProductAttentionImpl : public torch::nn::Module {
                         const torch::Tensor& mask, int64_t layer = -1);
   // Self-attention with one fused QKV matmul. x: [B, T, D] -> [B, T, D]. With
   // `residual` ([B, T, D]) the result is attention + residual, the add fused
-  // into the output projection's GEMM under a FusedResidualScope.
+  // into the output projection's GEMM when the EpilogueScope allows (layers/epilogues.h).
   torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1,
                                const torch::Tensor& residual = {});
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "layers/fused_residual.h"
+#include "layers/epilogues.h"
 #include "layers/module_util.h"
 
 namespace videoprism {
@@ -15,16 +15,6 @@ torch::Tensor apply_activation(const torch::Tensor& x, Activation activation) {
   }
   return x;
 }
-
-namespace {
-thread_local bool t_approximate_gelu = false;
-}  // namespace
-
-ApproximateGeluScope::ApproximateGeluScope(bool enabled) : previous_(t_approximate_gelu) {
-  t_approximate_gelu = enabled;
-}
-ApproximateGeluScope::~ApproximateGeluScope() { t_approximate_gelu = previous_; }
-bool ApproximateGeluScope::active() { return t_approximate_gelu; }
 
 DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
   kernel = register_parameter("kernel", empty_param(stacked_shape(stack, {in_dim, out_dim})));
@@ -47,7 +37,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t in_dim, int64_t out_dim, Activation act
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, int64_t layer) {
-  if (activation_ == Activation::kGeluExact && x.is_cuda() && ApproximateGeluScope::active() &&
+  if (activation_ == Activation::kGeluExact && x.is_cuda() && EpilogueScope::current().approximate_gelu &&
       !torch::GradMode::is_enabled()) {
     torch::Tensor k = cast_like(at_layer(linear->kernel, layer), x);
     torch::Tensor b = cast_like(at_layer(linear->bias, layer), x);
@@ -94,7 +84,7 @@ torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const 
     profile::Region region("padding", 0, pass_bytes(activations, 1, 1));
     activations = activations * keep;
   }
-  if (policy_ == NormPolicy::kPre && !keep.defined() && FusedResidualScope::active()) {
+  if (policy_ == NormPolicy::kPre && !keep.defined() && EpilogueScope::current().fused_residual) {
     torch::Tensor fused;
     {
       profile::Region region("ffn2+residual2", profile::matmul_flops(activations.numel() / activations.size(-1),

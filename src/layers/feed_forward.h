@@ -12,19 +12,6 @@ namespace videoprism {
 enum class Activation { kIdentity, kRelu, kGeluExact };
 torch::Tensor apply_activation(const torch::Tensor& x, Activation activation);
 
-// While alive on this thread, exact-GELU feed-forward layers running on CUDA
-// without gradients use the GEMM's fused bias + tanh-approximate GELU epilogue
-// (RunOptions::approximate_gelu).
-class ApproximateGeluScope {
- public:
-  explicit ApproximateGeluScope(bool enabled);
-  ~ApproximateGeluScope();
-  static bool active();
-
- private:
-  bool previous_;
-};
-
 // Holds the `linear` sub-module so names match `.../ffn_layer1/linear/kernel`.
 class DenseImpl : public torch::nn::Module {
  public:

@@ -9,7 +9,7 @@
 
 #include "encoders/factorized_encoder.h"
 #include "layers/feed_forward.h"
-#include "layers/fused_residual.h"
+#include "layers/epilogues.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
 #include "videoprism/error.h"
@@ -132,8 +132,7 @@ void Model::init_random(uint64_t seed) {
 
 TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const RunOptions& options) {
-  ApproximateGeluScope gelu(options.approximate_gelu);
-  FusedResidualScope fused_residual(options.fused_residual);
+  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual});
   TensorMap out;
   switch (config_.kind) {
     case ModelKind::kEncoder: {
@@ -167,8 +166,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
 }
 
 TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
-  ApproximateGeluScope gelu(options.approximate_gelu);
-  FusedResidualScope fused_residual(options.fused_residual);
+  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual});
   check(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
