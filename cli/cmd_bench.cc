@@ -21,6 +21,8 @@
 
 #include "bench_cuda.h"
 #include "command.h"
+#include "run_flags.h"
+#include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
@@ -32,7 +34,7 @@ namespace {
 
 struct BenchArgs {
   std::string preset = "videoprism_public_v1_base";
-  std::vector<std::string> dtypes{"f32", "bf16"};
+  std::vector<std::string> dtypes{"auto"};
   std::string device = "cpu";
   int frames = 16, size = 288, batch = 1, warmup = 1, iterations = 3, threads = 0, gemm = 2048;
   bool child = false, breakdown = false;
@@ -55,28 +57,18 @@ double peak_rss_mb() {
 
 void synchronize(const torch::Device& device) { profile::synchronize(device); }
 
-// Best-of-N TFLOP/s of an n^3 matmul in the given dtype.
+const char* dtype_label(torch::ScalarType dtype) { return dtype == torch::kBFloat16 ? "bf16" : "f32"; }
+
+// Best-of-5 TFLOP/s of an n^3 matmul in the given dtype.
 double gemm_ceiling(int n, torch::ScalarType dtype, const torch::Device& device) {
-  torch::NoGradGuard no_grad;
-  auto opts = torch::TensorOptions().dtype(dtype).device(device);
-  torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
-  torch::Tensor c = torch::matmul(a, b);
-  double best = 1e30;
-  for (int i = 0; i < 5; ++i) {
-    synchronize(device);
-    double start = now_seconds();
-    c = torch::matmul(a, b);
-    synchronize(device);
-    best = std::min(best, now_seconds() - start);
-  }
-  return 2.0 * n * double(n) * n / best / 1e12;
+  return gemm_tflops(n, dtype, device, 5);
 }
 
 // Inference run options for one dtype, applied (threads; device checked).
 RunOptions inference_options(const BenchArgs& args, const std::string& dtype_name) {
   RunOptions run;
-  run.dtype = parse_dtype(dtype_name);
   run.device = parse_device(args.device);
+  run.dtype = dtype_flag(dtype_name, run.device);
   run.threads = args.threads;
   run.frame_embeddings = false;
   apply_run_options(run);
@@ -119,7 +111,9 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
                       {"model", preset.name},
                       {"kind", to_string(preset.config.kind)},
                       {"device", args.device},
-                      {"dtype", dtype_name},
+                      {"dtype", dtype_label(run.dtype)},
+                      {"cpu", cpu_features().model},
+                      {"isa", cpu_features().isa()},
                       {"threads", torch::get_num_threads()},
                       {"batch", args.batch},
                       {"frames", args.frames},
@@ -215,8 +209,8 @@ void print_breakdown(const std::vector<profile::RegionStats>& regions, int itera
 int run_train_bench(const BenchArgs& args) {
   check(args.train == "stage1" || args.train == "stage2", "bench --train: expected stage1 or stage2, got '",
         args.train, "'");
-  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --train: give one --dtype (f32 or bf16)");
-  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
+  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --train: give one --dtype (auto, f32 or bf16)");
+  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "auto";
   train::TrainBenchOptions options;
   options.stage = args.train;
   // --model: a preset name or a model config JSON (tiny test models); default LvT-B
@@ -227,7 +221,7 @@ int run_train_bench(const BenchArgs& args) {
   options.frames = args.frames;
   options.size = args.size;
   options.text_length = args.text_length;
-  options.dtype = parse_dtype(dtype_name);
+  options.dtype = dtype_flag(dtype_name, parse_device(args.device));
   options.device = train::training_device(args.device, "bench --train");
   RunOptions run;
   run.dtype = options.dtype;
@@ -268,7 +262,7 @@ int run_train_bench(const BenchArgs& args) {
                       {"stage", args.train},
                       {"model", model},
                       {"device", args.device},
-                      {"dtype", dtype_name},
+                      {"dtype", dtype_label(options.dtype)},
                       {"threads", torch::get_num_threads()},
                       {"batch", options.batch},
                       {"frames", options.frames},
@@ -300,7 +294,7 @@ int run_train_bench(const BenchArgs& args) {
     const std::vector<profile::RegionStats> regions = session.stats();
     const double profiled = session.elapsed() / steps;
     std::ostringstream title;
-    title << "train " << args.train << ", " << model << ", " << dtype_name << " on " << args.device << ", batch "
+    title << "train " << args.train << ", " << model << ", " << dtype_label(options.dtype) << " on " << args.device << ", batch "
           << options.batch << ": step " << std::fixed << std::setprecision(2) << median * 1e3 << " ms, profiled "
           << profiled * 1e3 << " ms";
     print_breakdown(regions, steps, profiled, "step", title.str());
@@ -333,8 +327,8 @@ int run_cuda_inference_bench(const BenchArgs& args) {
 // region boundary), then the same as a Markdown table.
 int run_breakdown(const BenchArgs& args) {
   const bool cuda = args.device.rfind("cuda", 0) == 0;
-  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (f32 or bf16)");
-  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "bf16";
+  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (auto, f32 or bf16)");
+  const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "auto";
   const RunOptions run = inference_options(args, dtype_name);
   // --model: a preset or a model config JSON (e.g. a golden case.json).
   const bool from_file = std::filesystem::exists(args.preset);
@@ -374,7 +368,7 @@ int run_breakdown(const BenchArgs& args) {
 
   const double flops = video_flops_per_clip(config, args.frames, args.size, args.size) * batch;
   nlohmann::json head{{"bench", "breakdown"},     {"model", args.preset},
-                      {"device", args.device},     {"dtype", dtype_name},
+                      {"device", args.device},     {"dtype", dtype_label(run.dtype)},
                       {"threads", torch::get_num_threads()},
                       {"batch", batch},            {"frames", args.frames},
                       {"size", args.size},         {"iterations", iterations},
@@ -384,7 +378,7 @@ int run_breakdown(const BenchArgs& args) {
                       {"achieved_tflops", flops / plain_seconds / 1e12}};
   std::cout << head.dump() << std::endl;
   std::ostringstream title;
-  title << args.preset << ", " << dtype_name << " on " << args.device << ", batch " << batch << ", " << args.frames
+  title << args.preset << ", " << dtype_label(run.dtype) << " on " << args.device << ", batch " << batch << ", " << args.frames
         << "x" << args.size << "x" << args.size << ": forward " << std::fixed << std::setprecision(2)
         << plain_seconds * 1e3 << " ms (" << batch / plain_seconds << " clips/s), profiled " << profiled_seconds * 1e3
         << " ms";
@@ -429,7 +423,7 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
   auto* model = sub.add_option("--model", args->preset,
                                "Preset (--train: default LvT-B; a model config JSON also works)")
                     ->capture_default_str();
-  auto* dtype = sub.add_option("--dtype", args->dtypes, "f32 and/or bf16 (default both; --train: one, default bf16)")
+  auto* dtype = sub.add_option("--dtype", args->dtypes, "auto, f32 and/or bf16 (default auto: bf16 where the CPU has native bf16 or on CUDA, else f32; --train and --breakdown: one)")
                     ->expected(1, 2);
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--frames", args->frames, "Frames per clip")->capture_default_str();

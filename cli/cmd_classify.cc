@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "run_flags.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/progress.h"
@@ -15,7 +16,7 @@ namespace videoprism::cli {
 namespace {
 
 struct ClassifyArgs {
-  std::string checkpoint, preset, tokenizer, labels, labels_file, templates = "simple", dtype = "f32",
+  std::string checkpoint, preset, tokenizer, labels, labels_file, templates = "simple", dtype = "auto",
                                                                   device = "cpu";
   std::vector<std::string> videos;
   int k = 5, frames = 0, size = 0, batch = 1, threads = 0;
@@ -31,8 +32,8 @@ int run_classify(const ClassifyArgs& args) {
   ModelConfig config = args.preset.empty() ? detect_config(args.checkpoint) : find_preset(args.preset).config;
   const Preset* preset = match_preset(config);
   RunOptions run;
-  run.dtype = parse_dtype(args.dtype);
   run.device = parse_device(args.device);
+  run.dtype = dtype_flag(args.dtype, run.device);
   run.threads = args.threads;
   run.frame_embeddings = false;
   apply_run_options(run);
@@ -97,7 +98,7 @@ VP_REGISTER_COMMAND("classify", "Zero-shot video classification against text lab
   sub.add_option("--frames", args->frames, "Frames per clip (default: the preset's, else 16)");
   sub.add_option("--size", args->size, "Frame size (default: the preset's, else 288)");
   sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
-  sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", args->dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
   sub.add_flag("--json", args->json, "One JSON object per video (top-k and all probabilities)");

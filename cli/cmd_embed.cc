@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "run_flags.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/progress.h"
@@ -14,7 +15,7 @@ namespace videoprism::cli {
 namespace {
 
 struct EmbedArgs {
-  std::string checkpoint, preset, tokenizer, out, dtype = "f32", device = "cpu";
+  std::string checkpoint, preset, tokenizer, out, dtype = "auto", device = "cpu";
   std::vector<std::string> texts, videos;
   int frames = 0, size = 0, windows = 1, batch = 1, threads = 0;
   bool tokens = false, frame_embeddings = false, json = false;
@@ -32,8 +33,8 @@ int run_embed(const EmbedArgs& args) {
     preset = match_preset(config);
   }
   RunOptions run;
-  run.dtype = parse_dtype(args.dtype);
   run.device = parse_device(args.device);
+  run.dtype = dtype_flag(args.dtype, run.device);
   run.threads = args.threads;
   apply_run_options(run);
   Model model = Model::load(args.checkpoint, &config);
@@ -112,7 +113,7 @@ VP_REGISTER_COMMAND("embed", "Video (per window) and text embeddings to .npz or 
   sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
   sub.add_flag("--tokens", args->tokens, "Also write the spatiotemporal tokens [N,K,T*n,D] (.npz only)");
   sub.add_flag("--frame-embeddings", args->frame_embeddings, "Also write per-frame embeddings [N,K,T,D]");
-  sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", args->dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
   sub.add_flag("--json", args->json, "Print a JSON summary");

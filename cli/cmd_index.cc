@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "run_flags.h"
 #include "videoprism/error.h"
 #include "videoprism/indexer.h"
+#include "videoprism/model.h"
 
 namespace videoprism::cli {
 namespace {
@@ -18,6 +20,7 @@ struct IndexArgs {
 
 int run_index(IndexArgs args) {
   check(args.dir.empty() != args.list.empty(), "index: give a VIDEO_DIR or --list FILE");
+  dtype_flag(args.build.dtype, parse_device(args.build.device));  // validates; warns on emulated bf16
   std::vector<std::string> paths = args.dir.empty() ? read_path_list(args.list) : list_videos(args.dir);
   IndexBuildReport report = build_index(args.db, paths, args.build, [](const std::string& path, const std::string& message) {
     std::cerr << "videoprism: index: " << path << ": " << message << "\n";
@@ -49,7 +52,7 @@ VP_REGISTER_COMMAND("index", "Build or update a searchable video index (SQLite +
   sub.add_option("--batch", b.batch, "Clips per forward")->capture_default_str();
   sub.add_option("--vector-index", b.vector_index, "flat (exact) | hnsw | ivf (large libraries)")
       ->capture_default_str();
-  sub.add_option("--dtype", b.dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", b.dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", b.device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", b.threads, "Intra-op threads (0: libtorch default)");
   sub.add_flag("--json", args->json, "Print a JSON summary: embedded, skipped, removed, failed, files, vectors");

@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "run_flags.h"
 #include "videoprism/error.h"
 #include "videoprism/indexer.h"
+#include "videoprism/model.h"
 
 namespace videoprism::cli {
 namespace {
@@ -19,6 +21,7 @@ struct SearchArgs {
 
 int run_search(const SearchArgs& args) {
   check(args.query.empty() != args.like.empty(), "search: give a text query or --like VIDEO (one of them)");
+  dtype_flag(args.options.dtype, parse_device(args.options.device));  // validates; warns on emulated bf16
   std::vector<SearchHit> hits = args.like.empty() ? search_text(args.db, args.query, args.options)
                                                   : search_like(args.db, args.like, args.options);
   if (args.json) {
@@ -47,7 +50,7 @@ VP_REGISTER_COMMAND("search", "Search an index by text or by example video", [](
   sub.add_option("-k,--top", args->options.k, "Results")->capture_default_str();
   sub.add_option("--checkpoint", args->options.checkpoint, "Checkpoint (default: the index's; must be the same model)");
   sub.add_option("--tokenizer", args->options.tokenizer, "SentencePiece model if the index recorded none");
-  sub.add_option("--dtype", args->options.dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", args->options.dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->options.device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->options.threads, "Intra-op threads (0: libtorch default)");
   sub.add_flag("--json", args->json, "JSON array of {path, window, start_s, end_s, score}");

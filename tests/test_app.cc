@@ -66,7 +66,7 @@ World& world() {
   return w;
 }
 
-std::string common() { return " --checkpoint " + world().checkpoint + " --frames 4 --size 24 "; }
+std::string common() { return " --checkpoint " + world().checkpoint + " --frames 4 --size 24 --dtype f32 "; }
 
 std::vector<std::string> split_lines(const std::string& bytes) {
   std::vector<std::string> out;
@@ -169,18 +169,18 @@ TEST(App, IndexThenSearchFindsTheQueryVideoFirst) {
   EXPECT_EQ(summary["embedded"], 3);
   EXPECT_EQ(summary["vectors"], 3);
   for (const auto& query : w.files) {
-    r = run_command(cli_path() + " search --db " + db.path() + " --like " + query + " -k 3 --json");
+    r = run_command(cli_path() + " search --dtype f32 --db " + db.path() + " --like " + query + " -k 3 --json");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     auto hits = last_json_line(r.output);
     ASSERT_EQ(hits.size(), 3u);
     EXPECT_EQ(hits[0]["path"], fs::weakly_canonical(query).string());
     EXPECT_NEAR(hits[0]["score"].get<double>(), 1.0, 1e-3);
   }
-  r = run_command(cli_path() + " search --db " + db.path() + " 'a red square' -k 2 --json");
+  r = run_command(cli_path() + " search --dtype f32 --db " + db.path() + " 'a red square' -k 2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(last_json_line(r.output).size(), 2u);
   // Another model is refused with a clear message.
-  r = run_command(cli_path() + " search --db " + db.path() + " --checkpoint " + w.other_checkpoint + " --like " +
+  r = run_command(cli_path() + " search --dtype f32 --db " + db.path() + " --checkpoint " + w.other_checkpoint + " --like " +
                   w.files[0]);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("different model"), std::string::npos) << r.output;
@@ -263,7 +263,7 @@ TEST(App, KilledIndexBuildResumesToTheSameIndex) {
     for (size_t i = 0; i < embedding.size(); ++i) EXPECT_NEAR(b[key][i], embedding[i], 1e-5);
   }
   // The resumed index searches like the whole one.
-  r = run_command(cli_path() + " search --db " + resumed.path() + " --like " + w.files[1] + " -k 1 --json");
+  r = run_command(cli_path() + " search --dtype f32 --db " + resumed.path() + " --like " + w.files[1] + " -k 1 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(last_json_line(r.output)[0]["path"], fs::weakly_canonical(w.files[1]).string());
 }

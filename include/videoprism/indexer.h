@@ -20,7 +20,7 @@ struct IndexBuildOptions {
   int windows = 1;                // K windows (time ranges) per video
   int batch = 1;                  // clips per forward
   std::string vector_index = "flat";  // flat | hnsw | ivf
-  std::string device = "cpu", dtype = "f32";
+  std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16
   int threads = 0;
   bool progress = true;           // draw a bar when stderr is a terminal
 };
@@ -53,7 +53,7 @@ struct SearchOptions {
   int k = 10;
   std::string checkpoint;  // optional; must be the index's model
   std::string tokenizer;   // optional override when the index recorded none
-  std::string device = "cpu", dtype = "f32";
+  std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16
   int threads = 0;
 };
 

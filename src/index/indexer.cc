@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "videoprism/cpu_features.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
@@ -49,7 +50,7 @@ ModelConfig config_for(const std::string& checkpoint, const std::string& preset)
 RunOptions run_options(const std::string& device, const std::string& dtype, int threads) {
   RunOptions run;
   run.device = parse_device(device);
-  run.dtype = parse_dtype(dtype);
+  run.dtype = resolve_dtype(dtype, run.device);
   run.threads = threads;
   run.frame_embeddings = false;
   apply_run_options(run);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ops/vector_math.h"
+#include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 
 namespace videoprism::ops {
@@ -14,15 +15,15 @@ namespace {
 // cap * tanh(x / cap), with tanh(y) = -m / (2 + m), m = e^(-2|y|) - 1:
 // a few ulp also near 0. Always float32, also for bf16 logits (the reference
 // caps in the activation dtype; float32 is the more accurate of the two).
-inline float soft_cap(float x, float cap, float inv_cap) {
+inline __attribute__((always_inline)) float soft_cap(float x, float cap, float inv_cap) {
   const float m = fast_expm1_nonpositive(-2.0f * std::fabs(x * inv_cap));
   return std::copysign(cap * (-m / (2.0f + m)), x);
 }
 
 // One row of S logits -> probabilities. `row_mask` may be null (nothing masked).
 template <typename T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap, float* scratch) {
+inline __attribute__((always_inline)) void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap,
+                                                       float* scratch) {
   const bool capped = cap > 0.0f;
   const float inv_cap = capped ? 1.0f / cap : 0.0f;
   float max_value = kMaskValue;
@@ -40,25 +41,59 @@ void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap
   for (int64_t j = 0; j < s; ++j) store(out + j, scratch[j] * inv_sum);
 }
 
+// Where one row's mask starts: masks broadcast over batch (mask_b == 1) and queries (mask_t == 1).
+struct MaskLayout {
+  const bool* data = nullptr;  // [mask_b, 1, mask_t, S] or null
+  int64_t mask_b = 0, mask_t = 0, n = 0, t = 0, s = 0;
+  const bool* row(int64_t row) const {
+    if (data == nullptr) return nullptr;
+    const int64_t bi = row / (n * t), ti = row % t;
+    return data + ((mask_b == 1 ? 0 : bi) * mask_t + (mask_t == 1 ? 0 : ti)) * s;
+  }
+};
+
+// Rows [begin, end) compiled for each vector ISA; kernel_isa() picks one.
+template <typename T>
+using RowsFn = void (*)(const T*, T*, const MaskLayout&, float, float*, int64_t, int64_t);
+#define VP_SOFTMAX_ROWS(suffix, target_attr)                                                                    \
+  template <typename T>                                                                                        \
+  target_attr void softmax_rows_##suffix(const T* in, T* out, const MaskLayout& mask, float cap, float* scratch, \
+                                         int64_t begin, int64_t end) {                                         \
+    for (int64_t row = begin; row < end; ++row)                                                                \
+      softmax_row<T>(in + row * mask.s, out + row * mask.s, mask.row(row), mask.s, cap, scratch);              \
+  }
+VP_SOFTMAX_ROWS(avx512, __attribute__((target("avx512f"))))
+VP_SOFTMAX_ROWS(avx2, __attribute__((target("avx2"))))
+VP_SOFTMAX_ROWS(default, )
+#undef VP_SOFTMAX_ROWS
+
+template <typename T>
+RowsFn<T> softmax_rows() {
+  switch (kernel_isa()) {
+    case KernelIsa::kAvx512: return softmax_rows_avx512<T>;
+    case KernelIsa::kAvx2: return softmax_rows_avx2<T>;
+    default: return softmax_rows_default<T>;
+  }
+}
+
 template <typename T>
 void run_fused(const torch::Tensor& logits, const torch::Tensor& mask, torch::Tensor& probs, float cap) {
-  const int64_t b = logits.size(0), n = logits.size(1), t = logits.size(2), s = logits.size(3);
+  MaskLayout layout;
+  layout.n = logits.size(1);
+  layout.t = logits.size(2);
+  layout.s = logits.size(3);
+  if (mask.defined()) {
+    layout.data = mask.data_ptr<bool>();
+    layout.mask_b = mask.size(0);
+    layout.mask_t = mask.size(2);
+  }
   const T* in = logits.data_ptr<T>();
   T* out = probs.data_ptr<T>();
-  const bool* mask_data = mask.defined() ? mask.data_ptr<bool>() : nullptr;
-  const int64_t mask_b = mask.defined() ? mask.size(0) : 0;
-  const int64_t mask_t = mask.defined() ? mask.size(2) : 0;
-  const int64_t rows = b * n * t;
+  const int64_t rows = logits.size(0) * layout.n * layout.t;
+  const RowsFn<T> rows_fn = softmax_rows<T>();
   at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(s);
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t bi = row / (n * t), ti = row % t;
-      const bool* row_mask = nullptr;
-      if (mask_data != nullptr) {
-        row_mask = mask_data + ((mask_b == 1 ? 0 : bi) * mask_t + (mask_t == 1 ? 0 : ti)) * s;
-      }
-      softmax_row<T>(in + row * s, out + row * s, row_mask, s, cap, scratch.data());
-    }
+    std::vector<float> scratch(layout.s);
+    rows_fn(in, out, layout, cap, scratch.data(), begin, end);
   });
 }
 

@@ -1,6 +1,8 @@
 // Row helpers for the CPU kernels (capped softmax, LayerNorm): reductions
 // with independent partial results and branch-free float <-> bf16, written so
-// the compiler vectorizes them inside the kernels' target_clones functions.
+// the compiler vectorizes them inside the kernels' per-ISA row functions
+// (avx512f, avx2, baseline; picked at run time by kernel_isa(), which
+// honours ONEDNN_MAX_CPU_ISA as oneDNN does).
 //
 // A plain `sum += v[j]` loop cannot be vectorized without -ffast-math (the
 // order of float additions is fixed), so it runs one add per 4 cycles; these

@@ -1,0 +1,17 @@
+// The --dtype flag shared by the inference commands.
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+namespace videoprism::cli {
+
+inline constexpr const char* kDtypeHelp =
+    "auto (bf16 where the CPU has native bf16 or on CUDA, else f32), f32 or bf16";
+
+// Resolves `name` ("auto", "f32", "bf16", ...) for `device`; when that is bf16
+// on a CPU that only emulates it, prints the measured slowdown to stderr.
+torch::ScalarType dtype_flag(const std::string& name, const torch::Device& device);
+
+}  // namespace videoprism::cli

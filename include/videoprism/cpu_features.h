@@ -1,0 +1,55 @@
+// What this machine's CPU offers the compute libraries, and the dtype
+// `--dtype auto` picks from it.
+//
+// bf16 is only fast where the CPU has bf16 arithmetic (AVX512_BF16 or AMX):
+// elsewhere oneDNN emulates it and a bf16 GEMM runs ~30x slower than float32
+// (measured on an AVX2-only AMD Zen 3). So "auto" means bf16 where it is
+// native and float32 everywhere else.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace videoprism {
+
+struct CpuFeatures {
+  std::string model;         // /proc/cpuinfo "model name"
+  bool avx2 = false;         // each flag: the CPU has it and the OS saves its registers
+  bool avx512f = false;
+  bool avx512_bf16 = false;  // AVX512_BF16 (vdpbf16ps)
+  bool amx_bf16 = false;     // AMX tiles with bf16
+  // ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) as set in the environment, "" when
+  // unset: the cap oneDNN applies, and so the one bf16 speed depends on.
+  std::string isa_cap;
+  // bf16 GEMMs run on bf16 hardware here: the CPU has AVX512_BF16 or AMX-BF16
+  // and no ISA cap takes it away.
+  bool native_bf16 = false;
+
+  // The widest ISA in effect, e.g. "avx512_core_amx", "avx512_core_bf16",
+  // "avx512_core", "avx2", "sse41" (after the cap).
+  std::string isa() const;
+};
+
+// Detected once (cpuid + xgetbv + the environment); thread-safe.
+const CpuFeatures& cpu_features();
+
+// The vector ISA of the project's own CPU kernels (src/ops): the widest the
+// CPU offers, capped by ONEDNN_MAX_CPU_ISA like oneDNN, so one switch makes
+// both behave as on an AVX2-only CPU (scripts/isa-cap.sh).
+enum class KernelIsa { kDefault, kAvx2, kAvx512 };
+KernelIsa kernel_isa();
+
+// "auto" -> kBFloat16 on CUDA or a CPU with native bf16, kFloat32 elsewhere;
+// other names as parse_dtype.
+torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& device);
+
+// Best-of-`repeats` TFLOP/s of an n x n x n matmul in `dtype` on `device`.
+double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats = 3);
+
+// When bf16 runs on a CPU without native bf16: a one-line warning with the
+// slowdown measured on a small GEMM (a few ms); nullopt otherwise.
+std::optional<std::string> bf16_emulation_warning(torch::ScalarType dtype, const torch::Device& device);
+
+}  // namespace videoprism
