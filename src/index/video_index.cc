@@ -63,7 +63,10 @@ INSERT OR IGNORE INTO meta VALUES ('generation', '0');
     fail("index: '", file ? file : "?", "' is damaged (SQLite: ", sqlite3_errmsg(db),
          "); move it away and rebuild it with `videoprism index`");
   }
-  fail("index: '", file ? file : "?", "': SQLite error: ", sqlite3_errmsg(db), what.empty() ? "" : " in ", what);
+  // The operating system's reason too ("disk I/O error" alone hides a full disk).
+  const int os_error = sqlite3_system_errno(db);
+  const std::string os = os_error != 0 ? std::string(" (") + std::strerror(os_error) + ")" : std::string();
+  fail("index: '", file ? file : "?", "': SQLite error: ", sqlite3_errmsg(db), os, what.empty() ? "" : " in ", what);
 }
 
 // A prepared statement, finalized on scope exit.
