@@ -560,8 +560,9 @@ torch::Tensor load_npy(const std::string& path) {
   check(::fstat(::fileno(f), &st) == 0, where, ": cannot stat (", std::strerror(errno), ")");
   const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
   const uint64_t payload = file_bytes > info.data_offset_in_member ? file_bytes - info.data_offset_in_member : 0;
-  check(payload == nbytes, where, ": header declares ", nbytes, " data bytes for ", describe(info), ", the file has ",
-        payload, payload < nbytes ? " (truncated?)" : " (trailing data?)");
+  check(payload >= nbytes, where, ": expected ", nbytes, " data bytes for ", describe(info), ", got ", payload,
+        " (truncated?)");
+  check(payload == nbytes, where, ": more data than the ", nbytes, " bytes of ", describe(info));
   torch::Tensor out = torch::empty(info.shape, torch::TensorOptions().dtype(info.dtype));
   fill(read, info, out, where);
   return out;
