@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxKills = 12;
+constexpr int kMaxKills = 10;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -134,7 +134,7 @@ TEST(KillResume, TrainingKilledAtRandomMomentsEndsWithAByteIdenticalCheckpoint) 
   for (int i = 0; i < 3; ++i)
     manifest << nlohmann::json{{"video", w.files[i]}, {"caption", "square " + std::to_string(i)}}.dump() << "\n";
   manifest.close();
-  const int steps = 12;
+  const int steps = 6;
   nlohmann::json config = {{"model_config", golden_dir("clip_tiny") + "/case.json"},
                            {"tokenizer", w.tokenizer}, {"data", dir.file("m.jsonl")}, {"num_frames", 4},
                            {"image_size", 24}, {"batch_size", 2}, {"steps", steps}, {"max_text_length", 8},

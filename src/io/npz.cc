@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -34,6 +35,7 @@ constexpr uint64_t kChunk = uint64_t{64} << 20;
 // only guards against allocating garbage lengths from a corrupt file.
 constexpr uint32_t kMaxHeaderLen = 1u << 20;
 
+constexpr time_t kFixedMtime = 315619200;  // 1980-01-02 00:00 UTC, the DOS epoch's first safe day
 constexpr bool kHostLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 
 // Reads up to n bytes into buf and returns how many came; fewer than n only at
@@ -531,6 +533,11 @@ void save_npz(const std::string& path, const std::vector<std::pair<std::string, 
           zip_source_free(src);
           fail("npz: ", path, ": array '", arrays[i].first, "': cannot add (", zip_strerror(za), ")");
         }
+        // A fixed member time (1980-01-02) instead of "now": the same arrays
+        // give the same bytes, so a resumed training run's checkpoint can be
+        // compared byte for byte with an uninterrupted one's.
+        check(zip_file_set_mtime(za, static_cast<zip_uint64_t>(index), kFixedMtime, 0) == 0, "npz: ", path, ": array '",
+              arrays[i].first, "': cannot set the member time (", zip_strerror(za), ")");
         const zip_int32_t method = compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE;
         check(zip_set_file_compression(za, index, method, 0) == 0, "npz: ", path, ": array '",
               arrays[i].first, "': cannot set compression (", zip_strerror(za), ")");
