@@ -21,7 +21,7 @@ inline float soft_cap(float x, float cap, float inv_cap) {
 
 // One row of S logits -> probabilities. `row_mask` may be null (nothing masked).
 template <typename T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
+VP_TARGET_CLONES
 void softmax_row(const T* in, T* out, const bool* row_mask, int64_t s, float cap, float* scratch) {
   const bool capped = cap > 0.0f;
   const float inv_cap = capped ? 1.0f / cap : 0.0f;

@@ -11,7 +11,7 @@ namespace videoprism::ops {
 namespace {
 
 template <typename T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
+VP_TARGET_CLONES
 void normalize_row(const T* in, T* out, const float* weight, const float* bias, int64_t d, float eps,
                    float* scratch) {
   for (int64_t j = 0; j < d; ++j) scratch[j] = to_float(in[j]);

@@ -18,6 +18,15 @@ namespace videoprism::ops {
 
 constexpr int kLanes = 16;
 
+// The kernels' ISA dispatch: one copy per ISA, picked at load time (GCC).
+// clang (the sanitizer and fuzzing build) cannot clone function templates
+// and compiles the baseline copy only.
+#if defined(__clang__)
+#define VP_TARGET_CLONES
+#else
+#define VP_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 #define VP_ALWAYS_INLINE inline __attribute__((always_inline))
 
 VP_ALWAYS_INLINE float combine_lanes_sum(float* acc) {
