@@ -6,7 +6,9 @@
 // Run with -timeout and -rss_limit_mb (scripts/sanitize.sh does).
 #include <cstdint>
 
+extern "C" {
 #include <libavutil/log.h>
+}
 
 #include "fuzz_util.h"
 #include "videoprism/video_reader.h"
