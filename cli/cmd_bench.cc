@@ -21,6 +21,7 @@
 
 #include "bench_cuda.h"
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
@@ -134,7 +135,7 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
                       {"gemm_ceiling_tflops", ceiling},
                       {"fraction_of_ceiling", achieved / ceiling},
                       {"peak_rss_mb", peak_rss_mb()}};
-  std::cout << line.dump() << std::endl;
+  std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
   return 0;
 }
 
@@ -167,7 +168,7 @@ void print_breakdown(const std::vector<profile::RegionStats>& regions, int itera
                         {"ms_per_" + unit, r.ms}, {"share", r.ms / unit_ms}};
     if (r.flops > 0) line["tflops"] = r.flops / (r.ms * 1e-3) / 1e12;
     if (r.bytes > 0) line["gb_per_s"] = r.bytes / (r.ms * 1e-3) / 1e9;
-    std::cout << line.dump() << std::endl;
+    std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
   };
   std::vector<Row> by_region;
   std::map<std::string, Row> by_op;
@@ -290,7 +291,7 @@ int run_train_bench(const BenchArgs& args) {
                       {"fraction_of_ceiling", achieved / ceiling},
                       {"peak_rss_mb", peak_rss_mb()}};
   if (peak_device >= 0) line["peak_gpu_memory_mb"] = double(peak_device) / (1024.0 * 1024.0);
-  std::cout << line.dump() << std::endl;
+  std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
   if (args.breakdown) {
     // The same steps again, profiled: teacher (stage 2), forward, backward,
     // gradient clipping, optimizer; the forward's layers in detail.
@@ -382,7 +383,7 @@ int run_breakdown(const BenchArgs& args) {
                       {"profiled_forward_ms", profiled_seconds * 1e3},
                       {"clips_per_second", batch / plain_seconds},
                       {"achieved_tflops", flops / plain_seconds / 1e12}};
-  std::cout << head.dump() << std::endl;
+  std::cout << head.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
   std::ostringstream title;
   title << args.preset << ", " << dtype_name << " on " << args.device << ", batch " << batch << ", " << args.frames
         << "x" << args.size << "x" << args.size << ": forward " << std::fixed << std::setprecision(2)
@@ -464,6 +465,16 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
     args->gemm_given = gemm->count() > 0;
     args->warmup_given = warmup->count() > 0;
     args->iterations_given = iterations->count() > 0;
+    // Checked before anything runs: --iterations 0 left no time to report,
+    // --frames 0 divided by zero in the encoder.
+    check_range("bench: --iterations", args->iterations, 1, kMaxIterations);
+    check_range("bench: --warmup", args->warmup, 0, kMaxIterations);
+    check_range("bench: --frames", args->frames, 1, kMaxClipFrames);
+    check_range("bench: --size", args->size, 1, kMaxClipSize);
+    check_range("bench: --batch", args->batch, 1, kMaxBatch);
+    check_range("bench: --gemm", args->gemm, 1, 65536);
+    check_range("bench: --text-length", args->text_length, 1, kMaxTextLength);
+    check_threads("bench: --threads", args->threads);
     return run_bench(*args);
   };
 });

@@ -1,10 +1,12 @@
 // videoprism classify: zero-shot classification of videos against text labels.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/progress.h"
@@ -21,10 +23,20 @@ struct ClassifyArgs {
   int k = 5, frames = 0, size = 0, batch = 1, threads = 0;
   double temperature = 0.01;
   bool json = false;
+  const CLI::Option *frames_option = nullptr, *size_option = nullptr;
 };
 
 int run_classify(const ClassifyArgs& args) {
   check(args.labels.empty() != args.labels_file.empty(), "classify: give --labels or --labels-file");
+  // A temperature of 0 (or less, or NaN) divides the similarities into
+  // infinities: probabilities would print as -nan.
+  check(std::isfinite(args.temperature) && args.temperature > 0, "classify: --temperature: expected a finite value > 0, got ",
+        args.temperature);
+  check_range("classify: --top", args.k, 1, 1000000);
+  check_range("classify: --batch", args.batch, 1, kMaxBatch);
+  check_threads("classify: --threads", args.threads);
+  const int frames_given = given_or(args.frames_option, args.frames, 1, kMaxClipFrames, 0);
+  const int size_given = given_or(args.size_option, args.size, 1, kMaxClipSize, 0);
   const std::vector<std::string> labels =
       args.labels.empty() ? read_labels_file(args.labels_file) : split_labels(args.labels);
   const std::vector<std::string> templates = prompt_templates(args.templates);
@@ -42,8 +54,8 @@ int run_classify(const ClassifyArgs& args) {
   torch::Tensor classes = class_embeddings(model, tokenizer, labels, templates, run);  // [C, D]
 
   EmbedOptions options;
-  options.clip.num_frames = args.frames > 0 ? args.frames : (preset ? preset->default_num_frames : 16);
-  options.clip.size = args.size > 0 ? args.size : (preset ? preset->default_image_size : 288);
+  options.clip.num_frames = frames_given > 0 ? frames_given : (preset ? preset->default_num_frames : 16);
+  options.clip.size = size_given > 0 ? size_given : (preset ? preset->default_image_size : 288);
   options.batch = args.batch;
   VideoEmbedder embedder(model, run, options);
   Progress bar("classify", static_cast<int64_t>(args.videos.size()), "videos");
@@ -56,12 +68,13 @@ int run_classify(const ClassifyArgs& args) {
         auto top = top_k(probs, similarity, labels, args.k);
         bar.clear_line();
         if (args.json) {
-          nlohmann::json line{{"path", v.path}};
+          nlohmann::json line;
+          put_path(line, "path", v.path);  // adds path_hex for a name that is not UTF-8
           for (const auto& s : top)
             line["top"].push_back({{"label", s.label}, {"probability", s.probability}, {"similarity", s.similarity}});
           for (size_t c = 0; c < labels.size(); ++c)
             line["probabilities"][labels[c]] = probs[static_cast<int64_t>(c)].item<double>();
-          std::cout << line.dump() << std::endl;
+          std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
         } else {
           std::cout << v.path << "\n";
           for (const auto& s : top) {
@@ -94,8 +107,8 @@ VP_REGISTER_COMMAND("classify", "Zero-shot video classification against text lab
   sub.add_option("-k,--top", args->k, "Labels shown per video")->capture_default_str();
   sub.add_option("--temperature", args->temperature, "Softmax temperature")->capture_default_str();
   sub.add_option("videos", args->videos, "Video files")->required();
-  sub.add_option("--frames", args->frames, "Frames per clip (default: the preset's, else 16)");
-  sub.add_option("--size", args->size, "Frame size (default: the preset's, else 288)");
+  args->frames_option = sub.add_option("--frames", args->frames, "Frames per clip (default: the preset's, else 16)");
+  args->size_option = sub.add_option("--size", args->size, "Frame size (default: the preset's, else 288)");
   sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
   sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/npz.h"
 
@@ -25,7 +26,7 @@ int run_compare(const CompareArgs& args) {
   for (const auto& key : ref.keys()) {
     if (!ours.contains(key)) {
       if (args.all_keys) {
-        std::cout << nlohmann::json{{"key", key}, {"missing", true}}.dump() << "\n";
+        std::cout << nlohmann::json{{"key", key}, {"missing", true}}.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
         ok = false;
       }
       continue;
@@ -45,7 +46,7 @@ int run_compare(const CompareArgs& args) {
       ok = ok && pass;
     }
     ++compared;
-    std::cout << line.dump() << "\n";
+    std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
   }
   check(compared > 0, "compare: no array of ", args.reference, " is in ", args.ours);
   return ok ? 0 : 2;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/progress.h"
@@ -18,10 +19,19 @@ struct EmbedArgs {
   std::vector<std::string> texts, videos;
   int frames = 0, size = 0, windows = 1, batch = 1, threads = 0;
   bool tokens = false, frame_embeddings = false, json = false;
+  const CLI::Option *frames_option = nullptr, *size_option = nullptr;
 };
 
 int run_embed(const EmbedArgs& args) {
   check(!args.videos.empty() || !args.texts.empty(), "embed: give VIDEO files and/or --text");
+  auto ends_with = [&](const std::string& suffix) {
+    return args.out.size() >= suffix.size() && args.out.compare(args.out.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  check(ends_with(".npz") || ends_with(".jsonl") || ends_with(".json"), "embed: --out '", args.out,
+        "': expected a .npz or .jsonl file");
+  check_range("embed: --windows", args.windows, 1, kMaxWindows);
+  check_range("embed: --batch", args.batch, 1, kMaxBatch);
+  check_threads("embed: --threads", args.threads);
   ModelConfig config;
   const Preset* preset = nullptr;
   if (!args.preset.empty()) {
@@ -31,6 +41,8 @@ int run_embed(const EmbedArgs& args) {
     config = detect_config(args.checkpoint);
     preset = match_preset(config);
   }
+  const int frames = given_or(args.frames_option, args.frames, 1, kMaxClipFrames, preset ? preset->default_num_frames : 16);
+  const int size = given_or(args.size_option, args.size, 1, kMaxClipSize, preset ? preset->default_image_size : 288);
   RunOptions run;
   run.dtype = parse_dtype(args.dtype);
   run.device = parse_device(args.device);
@@ -40,8 +52,8 @@ int run_embed(const EmbedArgs& args) {
   model.prepare_for_inference(run);
 
   EmbedOptions options;
-  options.clip.num_frames = args.frames > 0 ? args.frames : (preset ? preset->default_num_frames : 16);
-  options.clip.size = args.size > 0 ? args.size : (preset ? preset->default_image_size : 288);
+  options.clip.num_frames = frames;
+  options.clip.size = size;
   options.clip.windows = args.windows;
   options.batch = args.batch;
   options.tokens = args.tokens;
@@ -87,7 +99,7 @@ int run_embed(const EmbedArgs& args) {
                          {"decode_wait_seconds", stats.wait_decode_s},
                          {"clips_per_second", stats.wall_s > 0 ? stats.clips / stats.wall_s : 0.0}};
   if (args.json) {
-    std::cout << summary.dump() << "\n";
+    std::cout << summary.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
   } else {
     std::cout << "embedded " << videos.size() << " video(s) (" << stats.clips << " clips, "
               << summary["clips_per_second"].get<double>() << " clips/s), " << args.texts.size()
@@ -106,8 +118,8 @@ VP_REGISTER_COMMAND("embed", "Video (per window) and text embeddings to .npz or 
   sub.add_option("--text", args->texts, "A text to embed (repeatable: --text A --text B)")->allow_extra_args(false);
   sub.add_option("videos", args->videos, "Video files");
   sub.add_option("--out", args->out, "Output .npz or .jsonl")->required();
-  sub.add_option("--frames", args->frames, "Frames per clip (default: the preset's, else 16)");
-  sub.add_option("--size", args->size, "Frame size in pixels (default: the preset's, else 288)");
+  args->frames_option = sub.add_option("--frames", args->frames, "Frames per clip (default: the preset's, else 16)");
+  args->size_option = sub.add_option("--size", args->size, "Frame size in pixels (default: the preset's, else 288)");
   sub.add_option("--windows", args->windows, "K equal windows per video, one embedding each")->capture_default_str();
   sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
   sub.add_flag("--tokens", args->tokens, "Also write the spatiotemporal tokens [N,K,T*n,D] (.npz only)");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
@@ -61,7 +62,7 @@ int run_forward(const ForwardArgs& args) {
   summary["model"] = to_string(model.config().kind);
   summary["seconds"] = seconds;
   for (const auto& [name, value] : outputs) summary["outputs"][name] = value.sizes().vec();
-  std::cout << summary.dump() << "\n";
+  std::cout << summary.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/npz.h"
 #include "videoprism/video_reader.h"
 
@@ -61,17 +62,18 @@ std::function<int()> setup_frames(CLI::App& sub) {
         }
         // [T, S, S, 3] for one window, [K, T, S, S, 3] otherwise.
         auto array = args->windows == 1 ? frames[0] : torch::stack(frames);
+        nlohmann::json video = {{"num_frames", info.num_frames}, {"duration_s", info.duration_s},
+                                {"fps", info.fps},           {"width", info.width},
+                                {"height", info.height},     {"rotation", info.rotation},
+                                {"codec", info.codec}};
+        videoprism::put_path(video, "path", info.path);  // path_hex for a name that is not UTF-8
+        nlohmann::json out = {{"video", video}, {"shape", array.sizes().vec()}, {"clips", summary}};
+        videoprism::put_path(out, "out", args->out);
+        // The summary is formatted before the .npy is written: nothing is
+        // written when it cannot be printed.
+        const std::string text = videoprism::dump_json(out);
         videoprism::save_npy(args->out, array);
-        nlohmann::json out = {
-            {"video",
-             {{"path", info.path}, {"num_frames", info.num_frames}, {"duration_s", info.duration_s},
-              {"fps", info.fps}, {"width", info.width}, {"height", info.height},
-              {"rotation", info.rotation}, {"codec", info.codec}}},
-            {"out", args->out},
-            {"shape", array.sizes().vec()},
-            {"clips", summary},
-        };
-        std::cout << out.dump() << "\n";
+        std::cout << text << "\n";
         return 0;
       };
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/indexer.h"
 
@@ -14,10 +15,15 @@ struct IndexArgs {
   IndexBuildOptions build;
   std::string db, dir, list;
   bool json = false;
+  const CLI::Option *frames_option = nullptr, *size_option = nullptr;
 };
 
 int run_index(IndexArgs args) {
   check(args.dir.empty() != args.list.empty(), "index: give a VIDEO_DIR or --list FILE");
+  // Validated before anything is read or written (0 below: the preset's).
+  args.build.frames = given_or(args.frames_option, args.build.frames, 1, kMaxClipFrames, 0);
+  args.build.size = given_or(args.size_option, args.build.size, 1, kMaxClipSize, 0);
+  check_threads("index: --threads", args.build.threads);
   std::vector<std::string> paths = args.dir.empty() ? read_path_list(args.list) : list_videos(args.dir);
   IndexBuildReport report = build_index(args.db, paths, args.build, [](const std::string& path, const std::string& message) {
     std::cerr << "videoprism: index: " << path << ": " << message << "\n";
@@ -26,7 +32,7 @@ int run_index(IndexArgs args) {
                          {"removed", report.removed}, {"failed", report.failed},   {"files", report.files},
                          {"vectors", report.vectors}, {"seconds", report.seconds}};
   if (args.json)
-    std::cout << summary.dump() << "\n";
+    std::cout << summary.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
   else
     std::cout << "index " << args.db << ": " << report.embedded << " embedded, " << report.skipped << " unchanged, "
               << report.removed << " removed, " << report.failed << " failed; " << report.files << " files, "
@@ -43,8 +49,8 @@ VP_REGISTER_COMMAND("index", "Build or update a searchable video index (SQLite +
   sub.add_option("--db", args->db, "Index directory (created if missing)")->required();
   auto* dir = sub.add_option("dir", args->dir, "Directory of videos (searched recursively)");
   sub.add_option("--list", args->list, "File with one video path per line")->excludes(dir);
-  sub.add_option("--frames", b.frames, "Frames per clip (default: the preset's, else 16)");
-  sub.add_option("--size", b.size, "Frame size in pixels (default: the preset's, else 288)");
+  args->frames_option = sub.add_option("--frames", b.frames, "Frames per clip (default: the preset's, else 16)");
+  args->size_option = sub.add_option("--size", b.size, "Frame size in pixels (default: the preset's, else 288)");
   sub.add_option("--windows", b.windows, "Windows (time ranges) per video, one vector each")->capture_default_str();
   sub.add_option("--batch", b.batch, "Clips per forward")->capture_default_str();
   sub.add_option("--vector-index", b.vector_index, "flat (exact) | hnsw | ivf (large libraries)")

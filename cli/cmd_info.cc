@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
 
@@ -41,19 +42,19 @@ int run_info(const InfoArgs& args) {
                      {"num_params", total},
                      {"matches_model", exact}};
     if (args.arrays) j["arrays"] = arrays;
-    std::cout << j.dump(1) << "\n";
+    std::cout << j.dump(1, ' ', false, videoprism::kJsonReplace) << "\n";
     return 0;
   }
   std::cout << "checkpoint: " << args.checkpoint << "\n"
             << "model:      " << to_string(config.kind) << "\n"
             << "preset:     " << (preset ? preset->name + (preset->hf_repo.empty() ? "" : " (" + preset->hf_repo + ")") : "none (custom config)") << "\n"
-            << "config:     " << config_to_json(config).dump() << "\n"
+            << "config:     " << config_to_json(config).dump(-1, ' ', false, videoprism::kJsonReplace) << "\n"
             << "arrays:     " << reader.keys().size() << "\n"
             << "parameters: " << total << (exact ? "" : "  (does not match the detected model!)") << "\n";
   if (args.arrays) {
     for (const auto& a : arrays) {
       std::cout << "  " << a["key"].get<std::string>() << "  " << a["dtype"].get<std::string>() << " "
-                << a["shape"].dump() << "\n";
+                << a["shape"].dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
     }
   }
   return 0;

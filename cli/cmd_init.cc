@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 
@@ -28,7 +29,7 @@ int run_init(const InitArgs& args) {
                               {"num_params", model.num_params()},
                               {"num_arrays", model.named_arrays().size()},
                               {"config", config_to_json(config)}}
-                   .dump()
+                   .dump(-1, ' ', false, videoprism::kJsonReplace)
             << "\n";
   return 0;
 }

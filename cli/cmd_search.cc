@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/error.h"
 #include "videoprism/indexer.h"
 
@@ -23,10 +24,13 @@ int run_search(const SearchArgs& args) {
                                                   : search_like(args.db, args.like, args.options);
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& h : hits)
-      out.push_back({{"path", h.path}, {"window", h.window}, {"start_s", h.start_s}, {"end_s", h.end_s},
-                     {"score", h.score}});
-    std::cout << out.dump() << "\n";
+    for (const auto& h : hits) {
+      nlohmann::json hit;
+      put_path(hit, "path", h.path);  // adds path_hex for a name that is not UTF-8
+      hit.update({{"window", h.window}, {"start_s", h.start_s}, {"end_s", h.end_s}, {"score", h.score}});
+      out.push_back(hit);
+    }
+    std::cout << out.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
     return 0;
   }
   int rank = 1;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/eval/synth.h"
 
 namespace videoprism::cli {
@@ -17,7 +18,7 @@ int run_synth(const eval::SynthCorpusOptions& options) {
                               {"test_videos", stats.test_videos},
                               {"retrieval_videos", stats.retrieval_videos},
                               {"seconds", stats.seconds}}
-                   .dump()
+                   .dump(-1, ' ', false, videoprism::kJsonReplace)
             << "\n";
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "videoprism/json_output.h"
 #include "videoprism/tokenizer.h"
 
 namespace {
@@ -45,7 +46,7 @@ VP_REGISTER_COMMAND("tokenize", "Tokenize texts as the text encoder sees them (J
                                                               pads.data_ptr<float>() + pads.numel())},
                           });
                         }
-                        std::cout << out.dump() << "\n";
+                        std::cout << out.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
                         return 0;
                       };
                     });

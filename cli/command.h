@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "videoprism/limits.h"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,6 +32,15 @@ struct CommandRegistrar {
 
 // True when stderr is a terminal (progress bars only then).
 bool stderr_is_tty();
+
+// An option whose default is decided later (e.g. the preset's frame count):
+// `fallback` when it was not given, else its value, which must lie in
+// [lo, hi] ("--frames 0" is an error, not "use the default").
+inline int given_or(const CLI::Option* option, int value, int lo, int hi, int fallback) {
+  if (option == nullptr || option->count() == 0) return fallback;
+  check_range(option->get_name(), value, lo, hi);
+  return value;
+}
 
 }  // namespace videoprism::cli
 

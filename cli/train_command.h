@@ -32,25 +32,32 @@ struct TrainRunFlags {
   int64_t steps = 0, batch_size = 0, stop_at = 0, checkpoint_every = 0;
   int threads = 0;
 
+  const CLI::Option *steps_option = nullptr, *batch_option = nullptr, *every_option = nullptr,
+                    *stop_option = nullptr, *threads_option = nullptr;
+
   void add_to(CLI::App& sub) {
     sub.add_option("--dtype", dtype, "Activations: bf16 or f32");
     sub.add_option("--device", device, "Train on cpu (default), cuda or cuda:N");
-    sub.add_option("--steps", steps, "Total optimizer steps");
-    sub.add_option("--batch-size", batch_size, "Global batch (clips per step over all processes)");
-    sub.add_option("--checkpoint-every", checkpoint_every, "Steps between checkpoints");
-    sub.add_option("--stop-at", stop_at, "Stop after this step (checkpointed), as if interrupted");
-    sub.add_option("--threads", threads, "Intra-op threads");
+    steps_option = sub.add_option("--steps", steps, "Total optimizer steps");
+    batch_option = sub.add_option("--batch-size", batch_size, "Global batch (clips per step over all processes)");
+    every_option = sub.add_option("--checkpoint-every", checkpoint_every, "Steps between checkpoints");
+    stop_option = sub.add_option("--stop-at", stop_at, "Stop after this step (checkpointed), as if interrupted");
+    threads_option = sub.add_option("--threads", threads, "Intra-op threads");
   }
 
-  // Stage1Config / Stage2Config: the given flags replace the config's values.
+  // Stage1Config / Stage2Config: the given flags replace the config's values
+  // (a given value must be in range: "--steps 0" is an error, not "keep").
   template <typename Config>
   void apply(Config& config) const {
+    auto given = [](const CLI::Option* option) { return option != nullptr && option->count() > 0; };
     if (!dtype.empty()) config.dtype = dtype;
     if (!device.empty()) config.device = device;
-    if (steps > 0) config.steps = steps;
-    if (batch_size > 0) config.batch_size = batch_size;
-    if (checkpoint_every > 0) config.checkpoint_every = checkpoint_every;
-    if (threads > 0) config.threads = threads;
+    if (given(steps_option)) check_range("--steps", steps, 1, int64_t{1} << 40), config.steps = steps;
+    if (given(batch_option)) check_range("--batch-size", batch_size, 1, int64_t{1} << 20), config.batch_size = batch_size;
+    if (given(every_option))
+      check_range("--checkpoint-every", checkpoint_every, 1, int64_t{1} << 40), config.checkpoint_every = checkpoint_every;
+    if (given(threads_option)) check_threads("--threads", threads), config.threads = threads;
+    if (given(stop_option)) check_range("--stop-at", stop_at, 0, int64_t{1} << 40);
     config.stop_at = stop_at;
   }
 };

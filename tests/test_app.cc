@@ -232,41 +232,7 @@ TEST(App, CorruptFileIsReportedAndSkipped) {
   EXPECT_EQ(load_npz(npz).at("video_embeddings").size(0), 2);
 }
 
-// (path, window) -> embedding of every row.
-std::map<std::pair<std::string, int>, std::vector<float>> rows_of(const std::string& db) {
-  std::map<std::pair<std::string, int>, std::vector<float>> out;
-  VideoIndex index(db);
-  for (auto& row : index.windows(true)) out[{row.path, row.window}] = row.embedding;
-  return out;
-}
-
-TEST(App, KilledIndexBuildResumesToTheSameIndex) {
-  World& w = world();
-  TempDir whole, resumed;
-  const std::string args = common() + "--windows 2 " + w.videos + " --json";
-  auto r = run_command(cli_path() + " index --db " + whole.path() + args);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = run_command("VIDEOPRISM_TEST_ABORT_AFTER=1 " + cli_path() + " index --db " + resumed.path() + args);
-  EXPECT_EQ(r.exit_code, 137) << r.output;
-  EXPECT_EQ(rows_of(resumed.path()).size(), 2u);  // one file, two windows, committed
-  r = run_command(cli_path() + " index --db " + resumed.path() + args);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto s = last_json_line(r.output);
-  EXPECT_EQ(s["skipped"], 1);
-  EXPECT_EQ(s["embedded"], 2);
-  auto a = rows_of(whole.path()), b = rows_of(resumed.path());
-  ASSERT_EQ(a.size(), 6u);
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [key, embedding] : a) {
-    ASSERT_TRUE(b.count(key)) << key.first << " window " << key.second;
-    ASSERT_EQ(b[key].size(), embedding.size());
-    for (size_t i = 0; i < embedding.size(); ++i) EXPECT_NEAR(b[key][i], embedding[i], 1e-5);
-  }
-  // The resumed index searches like the whole one.
-  r = run_command(cli_path() + " search --db " + resumed.path() + " --like " + w.files[1] + " -k 1 --json");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(last_json_line(r.output)[0]["path"], fs::weakly_canonical(w.files[1]).string());
-}
+// Killed index builds: test_kill_resume.cc (kill -9 at random moments, then resume).
 
 // Peak RSS (MB) of a child running the CLI with these arguments.
 double child_peak_rss_mb(const std::vector<std::string>& args, int* exit_code) {

@@ -36,8 +36,9 @@ using FileErrorFn = std::function<void(const std::string& path, const std::strin
 // Adds new and changed files, removes rows of files that no longer exist, and
 // skips unchanged ones (same size and mtime). Each file commits on its own, so
 // an interrupted run resumes where it stopped. Throws when the index was built
-// with another checkpoint or clip shape. Test hook: VIDEOPRISM_TEST_ABORT_AFTER=N
-// makes the process _exit(137) after N committed files.
+// with another checkpoint or clip shape, and before anything is written for
+// out-of-range options (frames, size, windows, batch, vector_index). A killed
+// run (kill -9) leaves whole files only; tests/test_kill_resume.cc checks it.
 IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::string>& paths,
                              const IndexBuildOptions& options, const FileErrorFn& on_error);
 

@@ -69,8 +69,9 @@ std::map<std::string, torch::Tensor> load_npz(const std::string& path);
 
 // Writes the arrays (CPU tensors; contiguous copies are made as needed) as
 // "<key>.npy" members. compress=false stores members like np.savez, true
-// deflates them like np.savez_compressed. The file is written to
-// "<path>.tmp.<pid>" and renamed over path, so readers never see half a file.
+// deflates them like np.savez_compressed. The file is written to a temporary
+// file beside path, fsync'ed and renamed over path (src/io/atomic_file.h), so
+// readers never see half a file and a failed write leaves the old one intact.
 void save_npz(const std::string& path,
               const std::vector<std::pair<std::string, torch::Tensor>>& arrays,
               bool compress = false);

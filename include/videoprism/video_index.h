@@ -5,13 +5,17 @@
 //                      are written in one transaction, so an interrupted build
 //                      leaves whole files only and resumes without duplicates.
 //   DIR/vectors.faiss  a cache of the window embeddings for fast inner-product
-//                      search, rebuilt from SQLite when stale and written
-//                      atomically (tmp + rename). Without FAISS the search is
-//                      brute force over the BLOBs.
+//                      search, rebuilt from SQLite when stale or damaged
+//                      (unreadable, truncated, wrong count or dimension) and
+//                      written atomically (tmp, fsync, rename, fsync of the
+//                      directory). Without FAISS the search is brute force
+//                      over the BLOBs.
+// A damaged index.sqlite is reported in one line naming it.
 // Torch-free: embeddings are plain float vectors.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,6 +65,14 @@ class VideoIndex {
   std::optional<std::string> meta(const std::string& key) const;
   std::map<std::string, std::string> all_meta() const;
   void set_meta(const std::map<std::string, std::string>& values);  // one transaction
+  // Reads every meta value, lets `update` compare them (it may throw, which
+  // rolls back) and writes what it returns, all in one write transaction: two
+  // concurrent runs cannot both pass the comparison with different settings.
+  using MetaUpdate = std::function<std::map<std::string, std::string>(const std::map<std::string, std::string>&)>;
+  void update_meta(const MetaUpdate& update);
+  // A recorded integer meta value; a missing or unparsable one is an error
+  // naming the index and the key ("damaged metadata").
+  int64_t meta_int(const std::string& key) const;
 
   // The recorded (size, mtime_ns) of a file, if indexed.
   std::optional<std::pair<int64_t, int64_t>> stat_of(const std::string& path) const;

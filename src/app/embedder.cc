@@ -21,7 +21,10 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
+#include "videoprism/json_output.h"
 #include "videoprism/npz.h"
 #include "videoprism/tokenizer.h"
 
@@ -105,8 +108,10 @@ struct PendingClip {
 
 VideoEmbedder::VideoEmbedder(Model& model, RunOptions run, EmbedOptions options)
     : model_(model), run_(run), options_(std::move(options)) {
-  check(options_.batch > 0, "embed: batch expected > 0, got ", options_.batch);
-  check(options_.clip.windows > 0, "embed: windows expected > 0, got ", options_.clip.windows);
+  check_range("embed: clips per forward (--batch)", options_.batch, 1, kMaxBatch);
+  check_range("embed: windows (--windows)", options_.clip.windows, 1, kMaxWindows);
+  check_range("embed: frames per clip (--frames)", options_.clip.num_frames, 1, kMaxClipFrames);
+  check_range("embed: frame size (--size)", options_.clip.size, 1, kMaxClipSize);
   if (options_.frame_embeddings)
     check(model_.config().kind == ModelKind::kVideoClip, "embed: frame embeddings need a video-text model, not a ",
           to_string(model_.config().kind));
@@ -206,8 +211,17 @@ EmbedStats VideoEmbedder::run(const std::vector<std::string>& paths, const OnVid
       f.result.embeddings = torch::stack(f.embeddings);  // [K, D]
       if (options_.tokens) f.result.tokens = torch::stack(f.tokens);
       if (options_.frame_embeddings) f.result.frame_embeddings = torch::stack(f.frame_embeddings);
-      stats.files += 1;
-      on_video(f.result);
+      // A NaN or infinite embedding (damaged weights, a model that diverged)
+      // is never handed out to be stored or ranked: the file is reported.
+      if (!torch::isfinite(f.result.embeddings).all().item<bool>()) {
+        stats.failed += 1;
+        on_error(f.result.index, f.result.path,
+                 "the model gave a non-finite (NaN or infinite) embedding; not stored (are the checkpoint's "
+                 "weights finite?)");
+      } else {
+        stats.files += 1;
+        on_video(f.result);
+      }
       in_flight.pop_front();
     }
   };
@@ -272,7 +286,10 @@ torch::Tensor encode_texts(Model& model, const Tokenizer& tokenizer, const std::
     TensorMap out = model.forward({{"text_token_ids", tokens.ids}, {"text_paddings", tokens.paddings}}, run);
     parts.push_back(out.at("text_embeddings"));  // [b, D]
   }
-  return torch::cat(parts);
+  torch::Tensor all = torch::cat(parts);  // [N, D]
+  check(torch::isfinite(all).all().item<bool>(),
+        "text embeddings: the model gave non-finite (NaN or infinite) values; are the checkpoint's weights finite?");
+  return all;
 }
 
 namespace {
@@ -329,30 +346,27 @@ void save_embeddings(const std::string& path, const std::vector<VideoEmbedding>&
     return;
   }
   check(ends_with(".jsonl") || ends_with(".json"), "embed: --out '", path, "': expected a .npz or .jsonl file");
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    check(out.good(), "embed: cannot write '", tmp, "'");
-    for (const auto& v : videos) {
-      nlohmann::json line{{"path", v.path}, {"duration_s", v.info.duration_s}};
-      for (size_t k = 0; k < v.windows.size(); ++k) {
-        nlohmann::json w{{"start_s", v.windows[k].first}, {"end_s", v.windows[k].second},
-                         {"embedding", to_json_list(v.embeddings[k])}};
-        if (v.frame_embeddings.defined()) {
-          for (int64_t t = 0; t < v.frame_embeddings.size(1); ++t)
-            w["frame_embeddings"].push_back(to_json_list(v.frame_embeddings[k][t]));
-        }
-        if (v.tokens.defined()) w["tokens_shape"] = v.tokens[k].sizes().vec();
-        line["windows"].push_back(w);
+  // Formatted whole before anything is written; invalid UTF-8 in a path is
+  // replaced (with the exact bytes in path_hex), never a reason to drop results.
+  std::string text;
+  for (const auto& v : videos) {
+    nlohmann::json line{{"duration_s", v.info.duration_s}};
+    put_path(line, "path", v.path);
+    for (size_t k = 0; k < v.windows.size(); ++k) {
+      nlohmann::json w{{"start_s", v.windows[k].first}, {"end_s", v.windows[k].second},
+                       {"embedding", to_json_list(v.embeddings[k])}};
+      if (v.frame_embeddings.defined()) {
+        for (int64_t t = 0; t < v.frame_embeddings.size(1); ++t)
+          w["frame_embeddings"].push_back(to_json_list(v.frame_embeddings[k][t]));
       }
-      out << line.dump() << "\n";
+      if (v.tokens.defined()) w["tokens_shape"] = v.tokens[k].sizes().vec();
+      line["windows"].push_back(w);
     }
-    for (size_t i = 0; i < texts.size(); ++i)
-      out << nlohmann::json{{"text", texts[i]}, {"embedding", to_json_list(text_embeddings[i])}}.dump() << "\n";
-    out.flush();
-    check(out.good(), "embed: write to '", tmp, "' failed");
+    text += dump_json(line) + "\n";
   }
-  check(std::rename(tmp.c_str(), path.c_str()) == 0, "embed: cannot rename '", tmp, "' to '", path, "'");
+  for (size_t i = 0; i < texts.size(); ++i)
+    text += dump_json(nlohmann::json{{"text", texts[i]}, {"embedding", to_json_list(text_embeddings[i])}}) + "\n";
+  write_file_atomically(path, text);
 }
 
 }  // namespace videoprism

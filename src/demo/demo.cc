@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "io/atomic_file.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/eval/features.h"
@@ -196,9 +197,10 @@ bool plot_losses(const fs::path& out_png, const std::string& title,
     const fs::path metrics = run / "metrics.jsonl";
     if (!fs::exists(metrics)) continue;
     const fs::path dat = out_png.parent_path() / ("loss_" + run.filename().string() + ".dat");
-    std::ofstream d(dat);
+    std::ostringstream d;
     for (const auto& j : read_jsonl(metrics.string()))
       if (j.contains("step") && j.contains("loss")) d << j["step"].get<double>() << " " << j["loss"].get<double>() << "\n";
+    write_file_atomically(dat.string(), d.str());
     plots.push_back("'" + dat.string() + "' using 1:2 with lines lw 2 title '" + name + "'");
   }
   if (plots.empty()) return false;
@@ -206,7 +208,7 @@ bool plot_losses(const fs::path& out_png, const std::string& title,
   for (size_t i = 0; i < plots.size(); ++i) script << (i ? ", " : "") << plots[i];
   script << "\n";
   const fs::path gp = out_png.string() + ".gp";
-  std::ofstream(gp) << script.str();
+  write_file_atomically(gp.string(), script.str());
   return run_gnuplot(gp);
 }
 
@@ -214,7 +216,7 @@ bool plot_losses(const fs::path& out_png, const std::string& title,
 bool plot_results(const fs::path& out_png, const json& encoders, const std::vector<std::string>& names) {
   const fs::path dat = out_png.parent_path() / "results_bars.dat";
   {
-    std::ofstream d(dat);
+    std::ostringstream d;
     d << "# task";
     for (const auto& n : names) d << " " << n << "_mean " << n << "_std";
     d << " chance\n";
@@ -223,6 +225,7 @@ bool plot_results(const fs::path& out_png, const json& encoders, const std::vect
       for (const auto& n : names) d << " " << encoders[n][task]["mean"].get<double>() << " " << encoders[n][task]["std"].get<double>();
       d << " " << encoders[names.front()][task]["chance"].get<double>() << "\n";
     }
+    write_file_atomically(dat.string(), d.str());
   }
   std::ostringstream script;
   script << png_terminal() << "set output '" << out_png.string() << "'\n"
@@ -240,7 +243,7 @@ bool plot_results(const fs::path& out_png, const json& encoders, const std::vect
   // Chance: a point per task at the cluster centre.
   script << ", '' using ($0):" << chance_col << " with points pt 7 ps 1.5 lc rgb 'black' title 'chance'\n";
   const fs::path gp = out_png.string() + ".gp";
-  std::ofstream(gp) << script.str();
+  write_file_atomically(gp.string(), script.str());
   return run_gnuplot(gp);
 }
 

@@ -55,6 +55,7 @@ EncoderOutputs FactorizedEncoderImpl::forward(const torch::Tensor& video, const 
 EncoderOutputs FactorizedEncoderImpl::encode_with_patches(const torch::Tensor& patches, int64_t t, int64_t h,
                                                           int64_t w, const torch::Tensor& patch_paddings) {
   const int64_t p = config_.patch_size;
+  check(t > 0, "encode_with_patches: frames per clip T expected > 0, got ", t);
   check(patches.size(0) % t == 0, "encode_with_patches: ", patches.size(0), " frames is not a multiple of T=", t);
   const auto& pos = config_.pos_emb_shape;
   std::optional<profile::Region> region(std::in_place, "patch_embed");
@@ -70,6 +71,7 @@ EncoderOutputs FactorizedEncoderImpl::encode_kept_patches(const torch::Tensor& p
                                                           int64_t w, const torch::Tensor& patch_paddings) {
   const int64_t d = config_.model_dim, p = config_.patch_size;
   const int64_t bt = patches.size(0), k = patches.size(1);
+  check(t > 0, "encode_kept_patches: frames per clip T expected > 0, got ", t);
   check(bt % t == 0, "encode_kept_patches: ", bt, " frames is not a multiple of T=", t);
   const int64_t b = bt / t;
   check(keep_indices.dim() == 2 && keep_indices.size(0) == b && keep_indices.size(1) == k,
@@ -88,6 +90,7 @@ EncoderOutputs FactorizedEncoderImpl::encode_kept_patches(const torch::Tensor& p
 EncoderOutputs FactorizedEncoderImpl::encode_tokens(torch::Tensor x, int64_t t, const torch::Tensor& patch_paddings) {
   const int64_t d = config_.model_dim;
   const int64_t bt = x.size(0), n = x.size(1);
+  check(t > 0 && bt % t == 0, "encode_tokens: ", bt, " frames is not a positive multiple of T=", t);
   const int64_t b = bt / t;
   {
     profile::Region region("spatial");

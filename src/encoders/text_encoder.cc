@@ -32,7 +32,8 @@ TextEncoderImpl::TextEncoderImpl(int64_t vocabulary_size, int64_t model_dim, int
 
 torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& paddings,
                                        torch::ScalarType dtype) {
-  check(ids.dim() == 2, "text_token_ids: expected [B, L], got ", shape_str(ids.sizes()));
+  check(ids.dim() == 2 && ids.size(0) > 0 && ids.size(1) > 0, "text_token_ids: expected [B, L] with B, L > 0, got ",
+        shape_str(ids.sizes()));
   check(!ids.is_floating_point() && ids.scalar_type() != torch::kBool, "text_token_ids: expected an integer array, got ", ids.scalar_type());
   check(paddings.defined() && paddings.sizes() == ids.sizes(), "text_paddings: expected ", shape_str(ids.sizes()),
         ", got ", paddings.defined() ? shape_str(paddings.sizes()) : std::string("none"));

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 
 namespace videoprism::eval {
@@ -101,15 +102,6 @@ torch::Tensor extract_features(Model& model, const std::vector<std::string>& vid
   return torch::cat(parts, 0);
 }
 
-void write_json_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    check(out.good(), "cannot write ", tmp);
-    out << text << "\n";
-    check(out.good(), "cannot write ", tmp);
-  }
-  check(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
-}
+void write_json_atomic(const std::string& path, const std::string& text) { write_file_atomically(path, text + "\n"); }
 
 }  // namespace videoprism::eval

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 #include "videoprism/video_writer.h"
 
@@ -79,9 +80,9 @@ std::string items_phrase(const SynthFactors& f) {
 std::string speed_adverb(int speed) { return speed ? "quickly" : "slowly"; }
 
 void write_lines(const std::string& path, const std::vector<nlohmann::json>& rows) {
-  std::ofstream out(path);
-  check(out.good(), "synth: cannot write ", path);
-  for (const auto& row : rows) out << row.dump() << "\n";
+  std::string text;
+  for (const auto& row : rows) text += row.dump() + "\n";
+  write_file_atomically(path, text);
 }
 
 // Exactly balanced labels: i % k, shuffled.

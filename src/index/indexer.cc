@@ -18,6 +18,7 @@
 
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
 #include "videoprism/progress.h"
@@ -59,8 +60,12 @@ RunOptions run_options(const std::string& device, const std::string& dtype, int 
 // The model recorded in the index, loaded; checks a given checkpoint matches.
 Model load_index_model(const VideoIndex& index, const std::string& given_checkpoint) {
   auto meta = index.all_meta();
-  check(meta.count("checkpoint") && meta.count("checkpoint_fingerprint"), "search: '", index.dir(),
-        "' is not a built index (no model recorded); run `videoprism index` first");
+  if (!meta.count("checkpoint") || !meta.count("checkpoint_fingerprint") || !meta.count("model_config")) {
+    const int64_t files = index.num_files();
+    check(files == 0, "search: '", index.db_path(), "': damaged metadata: ", files,
+          " files indexed but no model recorded; rebuild the index with `videoprism index`");
+    fail("search: '", index.dir(), "' is not a built index (no model recorded); run `videoprism index` first");
+  }
   const std::string recorded = meta["checkpoint"];
   std::string checkpoint = recorded;
   if (!given_checkpoint.empty()) {
@@ -76,7 +81,14 @@ Model load_index_model(const VideoIndex& index, const std::string& given_checkpo
           "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
           "); re-index");
   }
-  ModelConfig config = config_from_json(nlohmann::json::parse(meta["model_config"]));
+  ModelConfig config;
+  try {
+    config = config_from_json(nlohmann::json::parse(meta["model_config"]));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    fail("search: '", index.db_path(), "': damaged metadata: the recorded model_config is unusable (",
+         what.substr(0, what.find('\n')), "); rebuild the index with `videoprism index`");
+  }
   return Model::load(checkpoint, &config);
 }
 
@@ -141,31 +153,45 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
   // Clip shape: as given, else the released preset's (8 frames for the large
   // models), as embed and classify do.
   const Preset* preset = match_preset(config);
+  // 0 means the preset's default; anything else must be a real clip shape.
+  check(options.frames == 0 || (options.frames >= 1 && options.frames <= kMaxClipFrames), "index: --frames: expected 1..",
+        kMaxClipFrames, " (or 0 for the preset's), got ", options.frames);
+  check(options.size == 0 || (options.size >= 1 && options.size <= kMaxClipSize), "index: --size: expected 1..",
+        kMaxClipSize, " (or 0 for the preset's), got ", options.size);
+  check_range("index: --windows", options.windows, 1, kMaxWindows);
+  check_range("index: --batch", options.batch, 1, kMaxBatch);
+  check(options.vector_index == "flat" || options.vector_index == "hnsw" || options.vector_index == "ivf",
+        "index: --vector-index: expected flat, hnsw or ivf, got '", options.vector_index, "'");
   const int frames = options.frames > 0 ? options.frames : (preset ? preset->default_num_frames : 16);
   const int size = options.size > 0 ? options.size : (preset ? preset->default_image_size : 288);
 
   VideoIndex index(db_dir);
-  auto meta = index.all_meta();
   const std::map<std::string, std::string> wanted = {
       {"checkpoint_fingerprint", fingerprint},
       {"frames", std::to_string(frames)},
       {"size", std::to_string(size)},
       {"windows", std::to_string(options.windows)},
       {"dim", std::to_string(config.encoder.model_dim)}};
-  if (meta.count("checkpoint_fingerprint")) {
-    for (const auto& [key, value] : wanted) {
-      check(meta[key] == value, "index: '", db_dir, "' was built with ", key, " = ", meta[key], " (checkpoint '",
-            meta["checkpoint"], "'); this run has ", value, ". Use another --db or the same settings");
+  // Compare with what the index recorded and record this run's settings in
+  // one write transaction: of two concurrent runs with different settings,
+  // the second sees the first's and stops.
+  index.update_meta([&](const std::map<std::string, std::string>& current) {
+    auto meta = current;
+    if (meta.count("checkpoint_fingerprint")) {
+      for (const auto& [key, value] : wanted) {
+        check(meta[key] == value, "index: '", db_dir, "' was built with ", key, " = ", meta[key], " (checkpoint '",
+              meta["checkpoint"], "'); this run has ", value, ". Use another --db or the same settings");
+      }
     }
-  }
-  std::map<std::string, std::string> record = wanted;
-  record["checkpoint"] = checkpoint;
-  record["model_config"] = config_to_json(config).dump();
-  record["model"] = to_string(config.kind);
-  if (!options.tokenizer.empty()) record["tokenizer"] = absolute_path(options.tokenizer);
-  else if (meta.count("tokenizer")) record["tokenizer"] = meta["tokenizer"];
-  record["vector_index"] = options.vector_index;
-  index.set_meta(record);
+    std::map<std::string, std::string> record = wanted;
+    record["checkpoint"] = checkpoint;
+    record["model_config"] = config_to_json(config).dump();
+    record["model"] = to_string(config.kind);
+    if (!options.tokenizer.empty()) record["tokenizer"] = absolute_path(options.tokenizer);
+    else if (meta.count("tokenizer")) record["tokenizer"] = meta["tokenizer"];
+    record["vector_index"] = options.vector_index;
+    return record;
+  });
 
   // Removed files: rows whose file is gone.
   for (const auto& path : index.paths()) {
@@ -206,8 +232,6 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
     embed.clip.windows = options.windows;
     embed.batch = options.batch;
     VideoEmbedder embedder(model, run, embed);
-    const char* abort_env = std::getenv("VIDEOPRISM_TEST_ABORT_AFTER");
-    const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
     Progress bar("index", static_cast<int64_t>(todo.size()), "files", options.progress && stderr_is_terminal());
     embedder.run(
         todo,
@@ -223,7 +247,6 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
           file.embeddings.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
           index.put_file(file);
           report.embedded += 1;
-          if (abort_after >= 0 && report.embedded >= abort_after) _exit(137);
           bar.note(fs::path(v.path).filename().string());
           bar.advance();
         },
@@ -275,8 +298,8 @@ std::vector<SearchHit> search_like(const std::string& db_dir, const std::string&
   Model model = load_index_model(index, options.checkpoint);
   model.to(run.device);
   EmbedOptions embed;
-  embed.clip.num_frames = std::stoi(index.meta("frames").value_or("16"));
-  embed.clip.size = std::stoi(index.meta("size").value_or("288"));
+  embed.clip.num_frames = static_cast<int>(index.meta_int("frames"));
+  embed.clip.size = static_cast<int>(index.meta_int("size"));
   embed.clip.windows = 1;
   VideoEmbedder embedder(model, run, embed);
   torch::Tensor q = embedder.embed(video).embeddings[0].contiguous();  // [D]

@@ -1,18 +1,24 @@
 // VideoIndex: SQLite rows are the truth, the FAISS file is a rebuildable cache.
 // Freshness: every change bumps meta.generation in its transaction; the cache
-// is fresh when meta.vectors_generation (set after the rename) equals it and
-// the file holds as many vectors as SQLite has windows.
+// is fresh when meta.vectors_generation (set after the rename) equals it, the
+// file has the size and CRC-32 recorded with it, and FAISS reads from it as
+// many vectors as SQLite has windows, of the recorded dimension.
 #include "videoprism/video_index.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 
 #ifdef VIDEOPRISM_HAVE_FAISS
@@ -20,6 +26,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #endif
 
@@ -48,12 +55,26 @@ INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 )";
 
+// One line for a failed SQLite call: a damaged file says so and names it.
+[[noreturn]] void sqlite_fail(sqlite3* db, int rc, const std::string& what) {
+  const char* file = sqlite3_db_filename(db, "main");
+  const int code = rc & 0xff;
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    fail("index: '", file ? file : "?", "' is damaged (SQLite: ", sqlite3_errmsg(db),
+         "); move it away and rebuild it with `videoprism index`");
+  }
+  // The operating system's reason too ("disk I/O error" alone hides a full disk).
+  const int os_error = sqlite3_system_errno(db);
+  const std::string os = os_error != 0 ? std::string(" (") + std::strerror(os_error) + ")" : std::string();
+  fail("index: '", file ? file : "?", "': SQLite error: ", sqlite3_errmsg(db), os, what.empty() ? "" : " in ", what);
+}
+
 // A prepared statement, finalized on scope exit.
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      fail("index: SQL error: ", sqlite3_errmsg(db), " in ", sql);
+    const int rc = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+    if (rc != SQLITE_OK) sqlite_fail(db, rc, sql);
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement& bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
@@ -71,7 +92,7 @@ class Statement {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    fail("index: SQLite error: ", sqlite3_errmsg(db_));
+    sqlite_fail(db_, rc, "");
   }
   int64_t int64(int c) const { return sqlite3_column_int64(stmt_, c); }
   double real(int c) const { return sqlite3_column_double(stmt_, c); }
@@ -93,15 +114,13 @@ class Statement {
 };
 
 void exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string message = err ? err : "?";
-    sqlite3_free(err);
-    fail("index: SQL error: ", message);
-  }
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) sqlite_fail(db, rc, sql);
 }
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed.
+// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed. The write lock
+// is taken at BEGIN, so everything read inside is one consistent snapshot
+// that no other writer can change before COMMIT.
 class Transaction {
  public:
   explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
@@ -161,6 +180,27 @@ std::map<std::string, std::string> VideoIndex::all_meta() const {
   Statement s(impl_->db, "SELECT key, value FROM meta");
   while (s.step()) out[s.text(0)] = s.text(1);
   return out;
+}
+
+void VideoIndex::update_meta(const MetaUpdate& update) {
+  Transaction tx(impl_->db);
+  const std::map<std::string, std::string> values = update(all_meta());
+  for (const auto& [key, value] : values) {
+    Statement s(impl_->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    s.bind(1, key).bind(2, value).step();
+  }
+  tx.commit();
+}
+
+int64_t VideoIndex::meta_int(const std::string& key) const {
+  const auto value = meta(key);
+  check(value.has_value(), "index: '", db_path(), "': damaged metadata: no '", key, "' recorded");
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(value->c_str(), &end, 10);
+  check(!value->empty() && errno == 0 && end != nullptr && *end == '\0', "index: '", db_path(),
+        "': damaged metadata: '", key, "' = '", value->substr(0, 40), "', expected an integer");
+  return v;
 }
 
 void VideoIndex::set_meta(const std::map<std::string, std::string>& values) {
@@ -250,20 +290,84 @@ std::vector<IndexedWindow> VideoIndex::windows(bool with_embeddings) const {
   return out;
 }
 
+#ifdef VIDEOPRISM_HAVE_FAISS
+namespace {
+
+// The cache's bytes when they match the size and CRC-32 recorded when it was
+// written; nullopt when missing, truncated or overwritten. Checked before
+// FAISS parses anything, so damage never reaches its reader.
+std::optional<std::vector<uint8_t>> read_checked(const std::string& path, const std::optional<std::string>& bytes,
+                                                 const std::optional<std::string>& crc) {
+  if (!bytes || !crc) return std::nullopt;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || std::to_string(size) != *bytes) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> data(size);
+  if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(size))) return std::nullopt;
+  const uLong sum = ::crc32_z(::crc32(0L, Z_NULL, 0), data.data(), data.size());
+  if (std::to_string(sum) != *crc) return std::nullopt;
+  return data;
+}
+
+}  // namespace
+#endif
+
 bool VideoIndex::vectors_fresh() const {
   if (!have_faiss()) return true;  // brute force reads SQLite directly
-  auto gen = meta("generation"), built = meta("vectors_generation");
-  return gen && built && *gen == *built && std::filesystem::exists(vectors_path());
+#ifdef VIDEOPRISM_HAVE_FAISS
+  const auto meta_now = all_meta();
+  auto get = [&](const char* key) -> std::optional<std::string> {
+    auto it = meta_now.find(key);
+    return it == meta_now.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  auto gen = get("generation"), built = get("vectors_generation");
+  if (!gen || !built || *gen != *built) return false;
+  if (impl_->vectors) return impl_->vectors->ntotal == num_vectors();
+  // Fresh by the book; now the file itself: its size and checksum, then what
+  // FAISS reads from it. Any damage makes the cache stale, to be rebuilt.
+  auto data = read_checked(vectors_path(), get("vectors_bytes"), get("vectors_crc32"));
+  if (!data) return false;
+  try {
+    faiss::VectorIOReader reader;
+    reader.data = std::move(*data);
+    std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
+    if (index->ntotal != num_vectors()) return false;
+    const auto dim = get("dim");
+    if (index->ntotal > 0 && dim && std::to_string(index->d) != *dim) return false;
+    impl_->vectors = std::move(index);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+#else
+  return true;
+#endif
 }
 
 void VideoIndex::build_vectors(const std::string& type) {
   check(type == "flat" || type == "hnsw" || type == "ivf", "index: vector index type '", type,
         "': expected flat, hnsw or ivf");
 #ifdef VIDEOPRISM_HAVE_FAISS
-  const std::string generation = meta("generation").value_or("0");
-  std::vector<IndexedWindow> rows = windows(true);
+  impl_->vectors.reset();
+  std::string generation;
+  std::vector<IndexedWindow> rows;
+  int d = 1;
+  {
+    // The generation and the rows from one snapshot: a file committed in
+    // between could otherwise leave a cache that looks fresh but lacks it.
+    Transaction tx(impl_->db);
+    generation = meta("generation").value_or("0");
+    rows = windows(true);
+    if (rows.empty()) {
+      if (meta("dim")) d = static_cast<int>(meta_int("dim"));
+    } else {
+      d = static_cast<int>(rows[0].embedding.size());
+    }
+    tx.commit();
+  }
+  check(d > 0, "index: '", db_path(), "': damaged metadata: dim ", d);
   const int64_t n = static_cast<int64_t>(rows.size());
-  const int d = rows.empty() ? std::stoi(meta("dim").value_or("1")) : static_cast<int>(rows[0].embedding.size());
   std::vector<float> data(static_cast<size_t>(n) * d);
   std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
@@ -291,10 +395,20 @@ void VideoIndex::build_vectors(const std::string& type) {
     index.reset(map);
     if (n > 0) index->add_with_ids(n, data.data(), ids.data());
   }
-  const std::string tmp = vectors_path() + ".tmp." + std::to_string(::getpid());
-  faiss::write_index(index.get(), tmp.c_str());
-  check(std::rename(tmp.c_str(), vectors_path().c_str()) == 0, "index: cannot rename '", tmp, "'");
-  set_meta({{"vectors_generation", generation}, {"vectors_count", std::to_string(n)}, {"vectors_type", type}});
+  // Serialized in memory, then written by the one atomic writer (every write
+  // error checked, fsync, rename, directory fsync); the size and CRC-32 go to
+  // meta so a damaged file is recognised and rebuilt.
+  remove_stale_temporaries(dir_);  // vectors.faiss.tmp.* of a killed build
+  faiss::VectorIOWriter writer;
+  faiss::write_index(index.get(), &writer);
+  const std::string bytes(writer.data.begin(), writer.data.end());
+  write_file_atomically(vectors_path(), bytes);
+  const uLong sum = ::crc32_z(::crc32(0L, Z_NULL, 0), writer.data.data(), writer.data.size());
+  set_meta({{"vectors_generation", generation},
+            {"vectors_count", std::to_string(n)},
+            {"vectors_type", type},
+            {"vectors_bytes", std::to_string(bytes.size())},
+            {"vectors_crc32", std::to_string(sum)}});
   impl_->vectors = std::move(index);
 #else
   (void)type;
@@ -305,12 +419,8 @@ std::vector<SearchHit> VideoIndex::search(const std::vector<float>& query, int k
   check(k > 0, "search: k expected > 0, got ", k);
   std::vector<std::pair<double, int64_t>> scored;  // (score, window id)
 #ifdef VIDEOPRISM_HAVE_FAISS
-  if (!vectors_fresh()) {
-    build_vectors(meta("vector_index").value_or("flat"));
-  } else if (!impl_->vectors) {
-    impl_->vectors.reset(faiss::read_index(vectors_path().c_str()));
-    if (impl_->vectors->ntotal != num_vectors()) build_vectors(meta("vector_index").value_or("flat"));
-  }
+  // A stale or damaged cache (see vectors_fresh) is rebuilt from SQLite.
+  if (!vectors_fresh()) build_vectors(meta("vector_index").value_or("flat"));
   faiss::Index& index = *impl_->vectors;
   if (index.ntotal > 0) {
     check(static_cast<int>(query.size()) == index.d, "search: query dimension ", query.size(), ", index has ", index.d);

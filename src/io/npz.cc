@@ -19,7 +19,9 @@
 #include <mutex>
 #include <set>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
 
 namespace videoprism {
 namespace {
@@ -84,6 +86,20 @@ uint64_t data_bytes(const NpyInfo& info, const std::string& where) {
   }
   return total;
 }
+
+// The payload size the header declares, checked against the decompressed-size
+// cap before anything of that size is allocated or inflated.
+uint64_t capped_data_bytes(const NpyInfo& info, const std::string& where) {
+  const uint64_t bytes = data_bytes(info, where);
+  const uint64_t cap = npz_max_member_bytes();
+  check(bytes <= cap, where, ": ", info.descr, " ", shape_str(info.shape), " declares ", bytes,
+        " bytes, more than the limit of ", cap, " bytes (set VIDEOPRISM_NPZ_MAX_BYTES to raise it)");
+  return bytes;
+}
+
+// Deflate cannot expand a stream by more than 1032:1 (a 258-byte match from
+// every 2 bits); a member that declares more is a bomb or a lying header.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 std::string describe(const NpyInfo& info) { return info.descr + " " + shape_str(info.shape); }
 
@@ -297,23 +313,6 @@ class ZipMember {
   const std::string& where_;
 };
 
-// Runs write(tmp) for tmp = "<path>.tmp.<pid>" and renames tmp over path;
-// removes tmp if anything fails.
-void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    write(tmp);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    fail(path, ": cannot rename ", tmp, " into place (", std::strerror(err), ")");
-  }
-}
-
 // A tensor ready to be written: its .npy header and contiguous CPU data.
 struct NpyBlob {
   std::string header;
@@ -406,7 +405,7 @@ NpzReader::NpzReader(const std::string& path) : impl_(std::make_unique<Impl>()) 
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t zs;
     zip_stat_init(&zs);
-    const zip_uint64_t needed = ZIP_STAT_NAME | ZIP_STAT_SIZE;
+    const zip_uint64_t needed = ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if (zip_stat_index(m.archive, i, 0, &zs) != 0 || (zs.valid & needed) != needed)
       fail("npz: ", path, ": cannot stat member #", i, " (", zip_strerror(m.archive), ")");
     const std::string name = zs.name;
@@ -417,9 +416,21 @@ NpzReader::NpzReader(const std::string& path) : impl_(std::make_unique<Impl>()) 
     const std::string where = m.where(name);
     check(m.by_key.count(key) == 0, where, ": duplicate array key '", key, "'");
 
+    // Sizes the zip declares, before a byte is inflated.
+    const uint64_t cap = npz_max_member_bytes();
+    check(zs.size <= cap + kMaxHeaderLen + 16, where, ": declares ", zs.size,
+          " uncompressed bytes, more than the limit of ", cap, " bytes (set VIDEOPRISM_NPZ_MAX_BYTES to raise it)");
+    if (zs.comp_method == ZIP_CM_DEFLATE) {
+      check(zs.size / kMaxDeflateRatio <= zs.comp_size + 1, where, ": declares ", zs.size, " bytes from ",
+            zs.comp_size, " deflated bytes, more than deflate can expand (", kMaxDeflateRatio,
+            ":1); corrupt sizes or a zip bomb");
+    } else if (zs.comp_method == ZIP_CM_STORE) {
+      check(zs.comp_size == zs.size, where, ": stored member declares ", zs.size, " bytes but occupies ",
+            zs.comp_size, " (corrupt sizes)");
+    }
     ZipMember member(m.archive, i, where);
     NpyInfo info = parse_npy_header(member.reader(), key, where);
-    const uint64_t expected = data_bytes(info, where);
+    const uint64_t expected = capped_data_bytes(info, where);
     const uint64_t got = zs.size > info.data_offset_in_member ? zs.size - info.data_offset_in_member : 0;
     check(got == expected, where, ": expected ", expected, " data bytes for ", describe(info), ", got ", got,
           got < expected ? " (truncated?)" : " (trailing data?)");
@@ -543,6 +554,15 @@ torch::Tensor load_npy(const std::string& path) {
     return got;
   };
   const NpyInfo info = parse_npy_header(read, path, where);
+  // The header's size against the file's, before allocating what it declares.
+  const uint64_t nbytes = capped_data_bytes(info, where);
+  struct stat st;
+  check(::fstat(::fileno(f), &st) == 0, where, ": cannot stat (", std::strerror(errno), ")");
+  const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
+  const uint64_t payload = file_bytes > info.data_offset_in_member ? file_bytes - info.data_offset_in_member : 0;
+  check(payload >= nbytes, where, ": expected ", nbytes, " data bytes for ", describe(info), ", got ", payload,
+        " (truncated?)");
+  check(payload == nbytes, where, ": more data than the ", nbytes, " bytes of ", describe(info));
   torch::Tensor out = torch::empty(info.shape, torch::TensorOptions().dtype(info.dtype));
   fill(read, info, out, where);
   return out;

@@ -2,6 +2,8 @@
 // tree's parameters (`a.b.c` <-> `params/a/b/c`), and detection of the model
 // from a checkpoint's keys and shapes.
 #include <cmath>
+#include <initializer_list>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -55,9 +57,26 @@ struct Shapes {
   const NpzReader& reader;
   const std::string& path;
   bool has(const std::string& key) const { return reader.contains(key); }
-  std::vector<int64_t> operator()(const std::string& key) const {
+  // The array's shape, checked to have one of the ranks detection reads
+  // (a 0-d or wrong-rank array is an error, not an out-of-bounds read) and
+  // dimensions that fit the config's int fields.
+  std::vector<int64_t> operator()(const std::string& key, std::initializer_list<size_t> ranks) const {
     check(reader.contains(key), path, ": cannot detect the model: missing '", key, "'");
-    return reader.info(key).shape;
+    const std::vector<int64_t>& shape = reader.info(key).shape;
+    bool rank_ok = false;
+    std::string expected;
+    for (size_t r : ranks) {
+      rank_ok = rank_ok || shape.size() == r;
+      expected += (expected.empty() ? "" : " or ") + std::to_string(r);
+    }
+    check(rank_ok, path, ": cannot detect the model: '", key, "' expected rank ", expected, ", got shape ",
+          shape_str(shape));
+    for (int64_t d : shape) {
+      check(d > 0 && d <= std::numeric_limits<int32_t>::max(), path, ": cannot detect the model: '", key,
+            "' has dimension ", d, ", expected 1..", std::numeric_limits<int32_t>::max(), " (shape ",
+            shape_str(shape), ")");
+    }
+    return shape;
   }
 };
 
@@ -77,7 +96,7 @@ StackInfo detect_stack(const Shapes& shapes, const std::string& prefix) {
   std::string block;
   if (shapes.has(scanned + "self_attention/query/w")) {
     block = scanned;
-    info.num_layers = static_cast<int>(shapes(scanned + "self_attention/query/w")[0]);
+    info.num_layers = static_cast<int>(shapes(scanned + "self_attention/query/w", {4})[0]);
     info.scan = true;
   } else {
     info.scan = false;
@@ -87,9 +106,10 @@ StackInfo detect_stack(const Shapes& shapes, const std::string& prefix) {
     if (info.num_layers == 0) return info;
     block = prefix + "/x_layers_0/";
   }
-  auto w = shapes(block + "self_attention/query/w");  // [L?, D, N, H]
+  const size_t stacked = info.scan ? 1 : 0;
+  auto w = shapes(block + "self_attention/query/w", {3 + stacked});  // [L?, D, N, H]
   info.num_heads = static_cast<int>(w[w.size() - 2]);
-  auto k = shapes(block + "ff_layer/ffn_layer1/linear/kernel");  // [L?, D, F]
+  auto k = shapes(block + "ff_layer/ffn_layer1/linear/kernel", {2 + stacked});  // [L?, D, F]
   info.mlp_dim = static_cast<int>(k.back());
   info.policy = shapes.has(block + "pre_layer_norm/scale") ? NormPolicy::kPrimerHybrid : NormPolicy::kPre;
   return info;
@@ -103,12 +123,12 @@ int isqrt_exact(int64_t n, const std::string& what) {
 
 EncoderConfig detect_encoder(const Shapes& shapes, const std::string& e) {
   EncoderConfig c;
-  auto kernel = shapes(e + "patch_projection/linear/kernel");  // [P*P*3, D]
+  auto kernel = shapes(e + "patch_projection/linear/kernel", {2});  // [P*P*3, D]
   c.model_dim = static_cast<int>(kernel[1]);
   check(kernel[0] % 3 == 0, shapes.path, ": patch_projection kernel rows ", kernel[0], " is not P*P*3");
   c.patch_size = isqrt_exact(kernel[0] / 3, shapes.path + ": patch size");
-  const int grid = isqrt_exact(shapes(e + "spatial_pos_emb/emb_var")[0], shapes.path + ": spatial_pos_emb (square grid expected)");
-  c.pos_emb_shape = {static_cast<int>(shapes(e + "temporal_pos_emb/emb_var")[0]), grid, grid};
+  const int grid = isqrt_exact(shapes(e + "spatial_pos_emb/emb_var", {2})[0], shapes.path + ": spatial_pos_emb (square grid expected)");
+  c.pos_emb_shape = {static_cast<int>(shapes(e + "temporal_pos_emb/emb_var", {2})[0]), grid, grid};
   StackInfo spatial = detect_stack(shapes, e + "spatial_encoder/transformers_stack");
   StackInfo temporal = detect_stack(shapes, e + "temporal_encoder/transformers_stack");
   c.num_spatial_layers = spatial.num_layers;
@@ -139,12 +159,12 @@ ModelConfig detect_config(const std::string& npz_path) {
     StackInfo text = detect_stack(shapes, "params/text_encoder/unimodal_transformer");
     config.num_unimodal_layers = text.num_layers;
     config.text_norm_policy = text.policy;
-    config.vocabulary_size = static_cast<int>(shapes("params/text_encoder/token_emb/emb_var")[0]);
+    config.vocabulary_size = static_cast<int>(shapes("params/text_encoder/token_emb/emb_var", {2})[0]);
     config.enable_causal_atten = true;
   } else if (shapes.has("params/encoder/patch_projection/linear/kernel")) {
     config.kind = ModelKind::kVideoClassifier;
     config.encoder = detect_encoder(shapes, "params/encoder/");
-    config.num_classes = static_cast<int>(shapes("params/projection/linear/kernel")[1]);
+    config.num_classes = static_cast<int>(shapes("params/projection/linear/kernel", {2})[1]);
   } else if (shapes.has("params/patch_projection/linear/kernel")) {
     config.kind = ModelKind::kEncoder;
     config.encoder = detect_encoder(shapes, "params/");

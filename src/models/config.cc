@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_value.h"
 #include "videoprism/error.h"
 
 namespace videoprism {
@@ -64,23 +65,20 @@ void check_keys(const nlohmann::json& j, const std::vector<std::string>& allowed
   }
 }
 
+// Range-checked (util/json_value.h): 4294967344 is an error, not 48.
 template <typename T>
 void get_if(const nlohmann::json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
-  try {
-    out = j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("config key '", key, "': ", e.what());
-  }
+  out = json_value<T>(j.at(key), std::string("config key '") + key + "'");
 }
 
 EncoderConfig encoder_from_json(const nlohmann::json& j) {
   EncoderConfig c;
   get_if(j, "patch_size", c.patch_size);
   if (j.contains("pos_emb_shape")) {
-    auto v = j.at("pos_emb_shape").get<std::vector<int>>();
-    check(v.size() == 3, "config pos_emb_shape: expected 3 values (T,H,W), got ", v.size());
-    c.pos_emb_shape = {v[0], v[1], v[2]};
+    const nlohmann::json& v = j.at("pos_emb_shape");
+    check(v.is_array() && v.size() == 3, "config pos_emb_shape: expected 3 values (T,H,W), got ", v.dump());
+    for (int i = 0; i < 3; ++i) c.pos_emb_shape[i] = json_value<int>(v[i], "config key 'pos_emb_shape'");
   }
   get_if(j, "model_dim", c.model_dim);
   get_if(j, "num_spatial_layers", c.num_spatial_layers);

@@ -13,6 +13,7 @@
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
 #include "videoprism/profile.h"
 
 namespace videoprism {
@@ -56,6 +57,7 @@ void apply_run_options(const RunOptions& options) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   });
+  check_threads("--threads", options.threads);
   set_compute_threads(options.threads);
   if (options.device.is_cuda()) {
     check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");
@@ -197,6 +199,8 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
   if (video.defined()) {
     check(video.is_floating_point(), "inputs: expected a float video, got ", video.scalar_type());
     check(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
+    check(video.size(0) > 0 && video.size(1) > 0 && video.size(2) > 0 && video.size(3) > 0,
+          "inputs: expected [B,T,H,W,3] with B, T, H, W > 0, got ", shape_str(video.sizes()));
     torch::Tensor v = video.to(options.device, options.dtype);
     torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
     // All-zero paddings mean the same as none (tested); skipping them saves the

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
 
 namespace videoprism {
 namespace {
@@ -244,7 +245,7 @@ std::vector<int> Tokenizer::encode(const std::string& text) const {
 
 TokenizedBatch Tokenizer::tokenize(const std::vector<std::string>& texts, int max_length,
                                    bool canonicalize) const {
-  check(max_length > 0, "Tokenizer::tokenize: max_length expected > 0, got ", max_length);
+  check_range("tokenize: max_length (--max-length)", max_length, 1, kMaxTextLength);
   const int64_t batch = static_cast<int64_t>(texts.size());
   TokenizedBatch result;
   result.ids = torch::zeros({batch, max_length}, torch::kInt32);         // [B, L]

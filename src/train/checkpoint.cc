@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
@@ -16,13 +17,6 @@
 namespace videoprism::train {
 namespace fs = std::filesystem;
 namespace {
-
-void fsync_path(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  check(fd >= 0, "checkpoint: cannot open ", path, " to sync");
-  ::fsync(fd);
-  ::close(fd);
-}
 
 std::string step_name(int64_t step) {
   char name[32];
@@ -37,20 +31,7 @@ bool is_step_name(const std::string& name) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    check(out.good(), "cannot write ", tmp);
-    out << text;
-    out.flush();
-    check(out.good(), "cannot write ", tmp);
-  }
-  fsync_path(tmp, false);
-  fs::rename(tmp, path);
-  const fs::path parent = fs::path(path).parent_path();
-  fsync_path(parent.empty() ? "." : parent.string(), true);
-}
+void write_file_atomic(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
 
 CheckpointStore::CheckpointStore(std::string run_dir, int keep)
     : dir_((fs::path(run_dir) / "checkpoints").string()), keep_(keep) {}
@@ -62,8 +43,19 @@ std::string CheckpointStore::save(int64_t step, const Model& model, const Checkp
   const std::string tmp_dir = final_dir + ".tmp." + std::to_string(::getpid());
   fs::remove_all(tmp_dir);
   fs::create_directories(tmp_dir);
+  // A failed save (a full disk, an I/O error) leaves no half-written folder:
+  // `latest` still names the previous complete checkpoint.
+  struct RemoveUnlessDone {
+    const std::string& dir;
+    bool done = false;
+    ~RemoveUnlessDone() {
+      std::error_code ec;
+      if (!done) fs::remove_all(dir, ec);
+    }
+  } cleanup{tmp_dir};
+  // Every file below is written by write_atomically (fsync'ed before its
+  // rename); the folder is then synced, renamed into place and its parent synced.
   model.save(tmp_dir + "/model.npz");
-  fsync_path(tmp_dir + "/model.npz", false);
   for (const auto& [file, arrays] : files.npz) {
     // The npz writer reads host memory: arrays of a GPU run (optimizer
     // moments, decoders, logit scale) are copied to the CPU here.
@@ -71,31 +63,24 @@ std::string CheckpointStore::save(int64_t step, const Model& model, const Checkp
     for (const auto& [key, value] : arrays)
       host.emplace_back(key, value.device().is_cpu() ? value : value.detach().to(torch::kCPU));
     save_npz(tmp_dir + "/" + file, host);
-    fsync_path(tmp_dir + "/" + file, false);
   }
-  {
-    std::ofstream out(tmp_dir + "/state.json");
-    out << files.state.dump(2) << "\n";
-  }
-  fsync_path(tmp_dir + "/state.json", false);
-  fsync_path(tmp_dir, true);
+  write_file_atomically(tmp_dir + "/state.json", files.state.dump(2) + "\n");
+  sync_path(tmp_dir, true);
   // Replacing an existing folder of the same step (never the one `latest`
   // names while we run: that is an older step) needs it out of the way.
   if (fs::exists(final_dir)) fs::remove_all(final_dir);
   fs::rename(tmp_dir, final_dir);
-  fsync_path(dir_, true);
+  cleanup.done = true;
+  sync_path(dir_, true);
   write_file_atomic((fs::path(dir_) / "latest").string(), name + "\n");
 
+  // Leftovers of interrupted saves (a folder or a `latest` of a killed run).
+  remove_stale_temporaries(dir_);
   if (keep_ > 0) {
     std::vector<std::string> names;
     for (const auto& entry : fs::directory_iterator(dir_)) {
       const std::string n = entry.path().filename().string();
       if (entry.is_directory() && is_step_name(n)) names.push_back(n);
-      // Leftovers of an interrupted save.
-      if (entry.is_directory() && n.find(".tmp.") != std::string::npos && n != fs::path(tmp_dir).filename()) {
-        std::error_code ec;
-        fs::remove_all(entry.path(), ec);
-      }
     }
     std::sort(names.begin(), names.end());
     for (size_t i = 0; i + keep_ < names.size(); ++i) {

@@ -3,13 +3,17 @@
 // and one mapping instead of a copy per stage.
 #pragma once
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_value.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
+#include "videoprism/train/data_loader.h"
 #include "videoprism/train/lr_schedule.h"
 
 namespace videoprism::train {
@@ -60,7 +64,8 @@ void shared_config_to_json(const Config& c, nlohmann::json& j) {
 template <typename Config>
 void shared_config_from_json(const nlohmann::json& j, Config& c, const char* stage) {
   auto get = [&](const char* key, auto& field) {
-    if (j.contains(key) && !j[key].is_null()) field = j[key].template get<std::decay_t<decltype(field)>>();
+    if (j.contains(key) && !j[key].is_null())
+      field = json_value<std::decay_t<decltype(field)>>(j[key], std::string(stage) + " config key '" + key + "'");
   };
   if (j.contains("data")) {
     c.data = j["data"].is_string() ? std::vector<std::string>{j["data"].template get<std::string>()}
@@ -93,6 +98,25 @@ void shared_config_from_json(const nlohmann::json& j, Config& c, const char* sta
   get("stop_at", c.stop_at);
   get("plot", c.plot);
   get("progress", c.progress);
+}
+
+// Range checks of the shared options, for both stages' validate(): bounded
+// clip shapes and batch, a scale jitter whose decode size stays a clip size,
+// thread counts within limits.
+template <typename Config>
+void check_shared_config(const Config& c, const char* stage) {
+  const std::string s = stage;
+  const DataOptions& d = c.data_options;
+  check_range(s + ": num_frames", d.num_frames, 1, kMaxClipFrames);
+  check_range(s + ": image_size", d.image_size, 1, kMaxClipSize);
+  check(std::isfinite(d.scale_jitter) && d.scale_jitter >= 0 &&
+            d.image_size * (1.0 + d.scale_jitter) <= static_cast<double>(kMaxClipSize),
+        s, ": scale_jitter: expected 0 <= scale_jitter and image_size * (1 + scale_jitter) <= ", kMaxClipSize,
+        ", got ", d.scale_jitter);
+  check_range(s + ": workers", d.workers, 0, 256);
+  check_range(s + ": prefetch", d.prefetch, 0, 1024);
+  check_range(s + ": batch_size", c.batch_size, 1, int64_t{1} << 20);
+  check_threads(s + ": threads", c.threads);
 }
 
 }  // namespace videoprism::train

@@ -72,7 +72,15 @@ class ThreadPool {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      job();
+      // Jobs report their errors through their futures; anything that still
+      // escapes must not take the process down from a worker thread.
+      try {
+        job();
+      } catch (const std::exception& e) {
+        std::cerr << "data: a worker job failed: " << e.what() << "\n";
+      } catch (...) {
+        std::cerr << "data: a worker job failed\n";
+      }
     }
   }
   std::vector<std::thread> workers_;
@@ -114,8 +122,14 @@ DecodedClip decode_clip(const ManifestItem& item, const VideoInfo& info, const D
   } else {
     const int64_t n = info.num_frames;
     const double fps = info.fps > 0 ? info.fps : double(n) / std::max(info.duration_s, 1e-6);
-    int64_t begin = item.start_s < 0 ? 0 : std::clamp<int64_t>(int64_t(std::floor(item.start_s * fps)), 0, n - 1);
-    int64_t end = item.end_s < 0 ? n : std::clamp<int64_t>(int64_t(std::ceil(item.end_s * fps)), begin + 1, n);
+    // Clamped as doubles before the cast: a huge time or fps never reaches an
+    // out-of-range float-to-integer conversion.
+    auto frame_at = [&](double frame, int64_t lo, int64_t hi) {
+      if (std::isnan(frame)) return lo;
+      return static_cast<int64_t>(std::clamp(frame, static_cast<double>(lo), static_cast<double>(hi)));
+    };
+    int64_t begin = item.start_s < 0 ? 0 : frame_at(std::floor(item.start_s * fps), 0, n - 1);
+    int64_t end = item.end_s < 0 ? n : frame_at(std::ceil(item.end_s * fps), begin + 1, n);
     std::vector<int64_t> slots = sample_frame_indices(begin, end, T), wanted;
     for (int64_t index : slots)
       if (index >= 0) wanted.push_back(index);
@@ -231,14 +245,25 @@ struct VideoTextLoader::Impl {
             promise->set_exception(std::make_exception_ptr(Error(*error)));
             return;
           }
-          std::vector<torch::Tensor> frames, paddings;
-          for (auto& c : *clips) {
-            frames.push_back(c.frames);
-            paddings.push_back(c.paddings);
-          }
+          // Assembling the batch can throw too (clips of different shapes,
+          // memory): the error goes to the caller through the future, never
+          // out of the worker thread (which would std::terminate).
           VideoTextBatch out = *batch;
-          out.video = torch::stack(frames);          // [B, T, S, S, 3]
-          out.frame_paddings = torch::stack(paddings);  // [B, T]
+          try {
+            std::vector<torch::Tensor> frames, paddings;
+            for (auto& c : *clips) {
+              frames.push_back(c.frames);
+              paddings.push_back(c.paddings);
+            }
+            out.video = torch::stack(frames);          // [B, T, S, S, 3]
+            out.frame_paddings = torch::stack(paddings);  // [B, T]
+          } catch (const std::exception& e) {
+            std::string what = e.what();
+            what = what.substr(0, what.find('\n'));
+            promise->set_exception(
+                std::make_exception_ptr(Error("data: cannot assemble a batch of " + data.path + ": " + what)));
+            return;
+          }
           if (options.pin_memory) {
             try {
               out.video = out.video.pin_memory();

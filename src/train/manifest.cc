@@ -51,7 +51,9 @@ Manifest read_manifest(const std::string& path) {
     if (j.contains("caption")) item.caption = j["caption"].get<std::string>();
     for (const char* key : {"start", "end"}) {
       if (!j.contains(key) || j[key].is_null()) continue;
-      check(j[key].is_number() && j[key].get<double>() >= 0, where, "\"", key, "\" must be seconds >= 0");
+      // Bounded so that seconds * fps stays far inside int64 when it becomes a frame index.
+      check(j[key].is_number() && j[key].get<double>() >= 0 && j[key].get<double>() <= 1e9, where, "\"", key,
+            "\" must be seconds in [0, 1e9], got ", j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       (std::string(key) == "start" ? item.start_s : item.end_s) = j[key].get<double>();
     }
     check(item.end_s < 0 || item.end_s > std::max(0.0, item.start_s), where, "\"end\" must be after \"start\"");

@@ -60,7 +60,7 @@ bool plot_loss_curve(const std::string& metrics_path, const std::string& png_pat
   const std::string data_path = png_path + ".dat";
   {
     std::ifstream in(metrics_path);
-    std::ofstream out(data_path);
+    std::ostringstream out;
     std::string line;
     while (std::getline(in, line)) {
       try {
@@ -69,15 +69,17 @@ bool plot_loss_curve(const std::string& metrics_path, const std::string& png_pat
       } catch (const nlohmann::json::exception&) {
       }
     }
+    write_file_atomic(data_path, out.str());
   }
   const std::string script_path = png_path + ".gp";
   {
-    std::ofstream script(script_path);
+    std::ostringstream script;
     script << "set terminal pngcairo size 800,500 noenhanced\n"
            << "set output '" << png_path << "'\n"
            << "set title 'stage-1 contrastive loss'\n"
            << "set xlabel 'step'\nset ylabel 'loss'\nset grid\n"
            << "plot '" << data_path << "' using 1:2 with lines title 'loss'\n";
+    write_file_atomic(script_path, script.str());
   }
   const std::string command = "gnuplot '" + script_path + "' 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
@@ -96,7 +98,7 @@ bool plot_loss_curve(const std::string& metrics_path, const std::string& png_pat
     text << in.rdbuf();
     std::string s = text.str();
     s.replace(s.find("pngcairo"), 8, "png");
-    std::ofstream(script_path) << s;
+    write_file_atomic(script_path, s);
     if (std::system(("gnuplot '" + script_path + "' > /dev/null 2>&1").c_str()) != 0) {
       std::cerr << "plot: gnuplot failed: " << output.substr(0, output.find('\n')) << "\n";
       return false;

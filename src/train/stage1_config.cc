@@ -27,6 +27,7 @@ void Stage1Config::validate() const {
   check(dtype == "bf16" || dtype == "bfloat16" || dtype == "f32" || dtype == "float32",
         "stage1: dtype must be bf16 or f32, got '", dtype, "'");
   check(data_options.num_frames > 0 && data_options.image_size > 0, "stage1: num_frames and image_size must be > 0");
+  check_shared_config(*this, "stage1");
   check(data_options.image_size % model.encoder.patch_size == 0, "stage1: image_size ", data_options.image_size,
         " is not a multiple of the patch size ", model.encoder.patch_size);
   check(checkpoint_every > 0, "stage1: checkpoint_every must be > 0");
@@ -65,7 +66,8 @@ Stage1Config stage1_config_from_json(const nlohmann::json& j, Stage1Config c) {
   }
   try {
     auto get = [&](const char* key, auto& field) {
-      if (j.contains(key) && !j[key].is_null()) field = j[key].get<std::decay_t<decltype(field)>>();
+      if (j.contains(key) && !j[key].is_null())
+        field = json_value<std::decay_t<decltype(field)>>(j[key], std::string("stage1 config key '") + key + "'");
     };
     get("model_preset", c.model_preset);
     if (j.contains("model_config") && !j["model_config"].is_null()) {

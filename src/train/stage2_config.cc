@@ -21,6 +21,7 @@ void Stage2Config::validate() const {
   check(dtype == "bf16" || dtype == "bfloat16" || dtype == "f32" || dtype == "float32",
         "stage2: dtype must be bf16 or f32, got '", dtype, "'");
   check(data_options.num_frames > 0 && data_options.image_size > 0, "stage2: num_frames and image_size must be > 0");
+  check_shared_config(*this, "stage2");
   check(checkpoint_every > 0, "stage2: checkpoint_every must be > 0");
   training_device(device, "stage2");  // throws naming the key and value
 }
@@ -58,7 +59,8 @@ Stage2Config stage2_config_from_json(const nlohmann::json& j, Stage2Config c) {
   }
   try {
     auto get = [&](const char* key, auto& field) {
-      if (j.contains(key) && !j[key].is_null()) field = j[key].get<std::decay_t<decltype(field)>>();
+      if (j.contains(key) && !j[key].is_null())
+        field = json_value<std::decay_t<decltype(field)>>(j[key], std::string("stage2 config key '") + key + "'");
     };
     get("teacher", c.teacher);
     if (j.contains("mask_kind")) c.mask_kind = parse_mask_kind(j["mask_kind"].get<std::string>());

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/train/checkpoint.h"
@@ -83,6 +84,8 @@ struct TrainerRun {
                                                dist.world(), config.grad_accum, start);
     if (dist.is_main()) {
       const std::filesystem::path dir(run_dir);
+      remove_stale_temporaries(run_dir);  // config.json.tmp.* etc. of a killed run
+      remove_stale_temporaries((dir / "checkpoints").string());
       write_file_atomic((dir / "config.json").string(), to_json(config).dump(2) + "\n");
       metrics = std::make_unique<MetricsLog>((dir / "metrics.jsonl").string(), checkpoint ? step : (resume ? 0 : -1));
     }

@@ -61,7 +61,21 @@ VideoDecoder::VideoDecoder(const std::string& path, int threads) : path_(path) {
   if (ret < 0)
     fail("video: cannot open '", path, "': ", av_error(ret),
          ret == AVERROR_INVALIDDATA || ret == AVERROR_EOF ? " (not a media file, empty or truncated?)" : "");
-  ret = avformat_find_stream_info(format_, nullptr);
+  // From here on a failure must release what was opened: the destructor does
+  // not run for a constructor that throws, and a leaked AVFormatContext keeps
+  // the file's descriptor open (a library with many bad files ran out).
+  try {
+    open_stream(threads);
+  } catch (...) {
+    avcodec_free_context(&codec_);
+    avformat_close_input(&format_);
+    throw;
+  }
+}
+
+void VideoDecoder::open_stream(int threads) {
+  const std::string& path = path_;
+  int ret = avformat_find_stream_info(format_, nullptr);
   if (ret < 0) fail("video: cannot read stream info of '", path, "': ", av_error(ret));
 #if LIBAVFORMAT_VERSION_MAJOR >= 59
   const AVCodec* decoder = nullptr;

@@ -37,6 +37,9 @@ class VideoDecoder {
               const std::function<void(int64_t, const AVFrame*)>& on_frame);
 
  private:
+  // Everything the constructor does after avformat_open_input (throws; the
+  // constructor then releases the context).
+  void open_stream(int threads);
   void build_index();
   void count_by_decoding();
   void rewind();

@@ -13,6 +13,7 @@ extern "C" {
 
 #include "video/video_decoder.h"
 #include "videoprism/error.h"
+#include "videoprism/limits.h"
 
 namespace videoprism {
 namespace {
@@ -158,9 +159,10 @@ VideoInfo probe_video(const std::string& path) {
 }
 
 std::vector<Clip> read_clips(const std::string& path, const ClipOptions& options) {
-  check(options.num_frames > 0, "read_clips: num_frames expected > 0, got ", options.num_frames);
-  check(options.size > 0, "read_clips: size expected > 0, got ", options.size);
-  check(options.windows > 0, "read_clips: windows expected > 0, got ", options.windows);
+  check_range("read_clips: frames per clip (--frames)", options.num_frames, 1, kMaxClipFrames);
+  check_range("read_clips: frame size (--size)", options.size, 1, kMaxClipSize);
+  check_range("read_clips: windows (--windows)", options.windows, 1, kMaxWindows);
+  check_threads("read_clips: decoder threads (--threads)", options.threads);
   detail::VideoDecoder decoder(path, options.threads);
   const int64_t n = decoder.num_frames();
   const int K = options.windows, T = options.num_frames, S = options.size;

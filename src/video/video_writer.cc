@@ -12,7 +12,10 @@ extern "C" {
 
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <memory>
 
+#include "io/atomic_file.h"
 #include "videoprism/error.h"
 
 namespace videoprism {
@@ -42,6 +45,10 @@ struct VideoWriter::State {
   int64_t next_pts = 0;
   bool header_written = false;
   bool closed = false;
+  // The file is written as a temporary beside `path` and renamed into place
+  // by close() (src/io/atomic_file.h); destroyed uncommitted, it is removed.
+  std::unique_ptr<AtomicFile> file;
+  int uncaught_at_open = 0;
 
   ~State() {
     sws_freeContext(sws);
@@ -149,9 +156,11 @@ VideoWriter::VideoWriter(const std::string& path, int width, int height, const V
   }
 
   if (!(s.format->oformat->flags & AVFMT_NOFILE)) {
-    ret = avio_open(&s.format->pb, path.c_str(), AVIO_FLAG_WRITE);
+    s.file = std::make_unique<AtomicFile>(path);  // the container was chosen from `path` above
+    ret = avio_open(&s.format->pb, s.file->tmp().c_str(), AVIO_FLAG_WRITE);
     if (ret < 0) fail("VideoWriter: cannot create '", path, "': ", av_error(ret));
   }
+  s.uncaught_at_open = std::uncaught_exceptions();
   ret = avformat_write_header(s.format, nullptr);
   if (ret < 0) fail("VideoWriter: cannot write header of '", path, "': ", av_error(ret));
   s.header_written = true;
@@ -170,6 +179,8 @@ VideoWriter::VideoWriter(const std::string& path, int width, int height, const V
 }
 
 VideoWriter::~VideoWriter() {
+  // Unwinding from an error: leave no file (the temporary one is removed).
+  if (std::uncaught_exceptions() > state_->uncaught_at_open) return;
   try {
     close();
   } catch (...) {
@@ -204,6 +215,11 @@ void VideoWriter::close() {
   s.encode(nullptr);
   int ret = av_write_trailer(s.format);
   if (ret < 0) fail("VideoWriter: cannot finish '", s.path, "': ", av_error(ret));
+  if (s.file) {
+    ret = avio_closep(&s.format->pb);  // flushes: a full disk shows here
+    if (ret < 0) fail("VideoWriter: cannot write '", s.path, "': ", av_error(ret));
+    s.file->commit();
+  }
 }
 
 void write_video(const std::string& path, const torch::Tensor& frames, const VideoWriterOptions& options) {
