@@ -15,6 +15,9 @@ targets=("$@")
                                      fuzz_text fuzz_video fuzz_index_meta fuzz_index_vectors)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The fuzzers' scratch files (fuzz/fuzz_util.h) on tmpfs when there is one:
+# the index writes fsync, which a disk makes the bottleneck.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 corpus=$build/fuzz-corpus work=$build/fuzz-work artifacts=$build/fuzz-artifacts logs=$build/campaign-logs
 mkdir -p "$work" "$artifacts" "$logs"
 [ -d "$corpus" ] || bash fuzz/make_seeds.sh "$build" "$corpus"

@@ -38,6 +38,9 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 # (registries, codec tables) that LeakSanitizer would report at exit.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=0:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The fuzzers' scratch files (fuzz/fuzz_util.h) on tmpfs when there is one:
+# the index writes fsync, which a disk makes the bottleneck.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 logs=$build/sanitize-logs
 rm -rf "$logs" && mkdir -p "$logs"
 
