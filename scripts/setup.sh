@@ -14,6 +14,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist gnuplot-nox
   ffmpeg ccache
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -21,3 +21,9 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 build/videoprism_tests --gtest_filter='Golden*' | grep -E '^\[parity|PASSED|FAILED'
 cd build
 ctest --output-on-failure -j 1 "$@"
+cd ..
+# The sanitizer (ASan+UBSan) build, its tests and a short run of every fuzz
+# target (docs/fuzzing.md); SANITIZE=0 skips it.
+if [ "${SANITIZE:-1}" != 0 ]; then
+  bash scripts/sanitize.sh
+fi

@@ -110,6 +110,8 @@ ModelConfig config_from_json(const nlohmann::json& input) {
   check(input.is_object(), "config: expected a JSON object");
   const nlohmann::json& j = input.contains("config") ? input.at("config") : input;
   check(j.contains("kind"), "config: missing 'kind' (FactorizedEncoder, FactorizedVideoCLIP or FactorizedVideoClassifier)");
+  check(j.at("kind").is_string(), "config: 'kind' expected a string (FactorizedEncoder, FactorizedVideoCLIP or "
+        "FactorizedVideoClassifier), got ", j.at("kind").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   ModelConfig c;
   c.kind = parse_kind(j.at("kind").get<std::string>());
   switch (c.kind) {
