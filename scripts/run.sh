@@ -11,6 +11,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
+# The Python package (docs/python.md): after this, `python3 -c "import videoprism"`
+# works in a new shell (package under /usr/local/lib/videoprism/python, a .pth
+# file in Debian's dist-packages).
+if [ -f build/python/videoprism/__init__.py ]; then
+  if cmake --install build --component python >/dev/null; then
+    echo "== python: installed; try  python3 -c \"import videoprism as vp; print(vp.__version__)\" =="
+  else
+    echo "== python: cmake --install build --component python failed (needs root); use PYTHONPATH=build/python ==" >&2
+  fi
+fi
 VP=build/videoprism
 SHARED=../shared
 OUT=${OUT:-run}

@@ -15,6 +15,7 @@ PKGS=(
   dataset-fashion-mnist gnuplot-nox
   ffmpeg ccache
   clang libclang-rt-14-dev
+  python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest
 )
 
 missing=()

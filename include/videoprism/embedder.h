@@ -77,6 +77,11 @@ class VideoEmbedder {
   EmbedOptions options_;
 };
 
+// The L2-normalized embedding of each clip from a forward's outputs, by model
+// kind: video-text `video_embeddings`; encoder the normalized mean of its tokens
+// (`embeddings`); classifier its normalized `global_embeddings`. [B, D].
+torch::Tensor clip_embeddings(ModelKind kind, const TensorMap& outputs);
+
 // Tokenizes and encodes texts with the model's text tower: float32 [N, D],
 // L2-normalized (video-text models only).
 torch::Tensor encode_texts(Model& model, const Tokenizer& tokenizer, const std::vector<std::string>& texts,

@@ -12,6 +12,18 @@
 
 namespace videoprism {
 
+// Where a build stands, after each file that was embedded or failed.
+struct IndexProgress {
+  int64_t done = 0, total = 0;  // files handled so far / files to (re-)embed this run
+  std::string path;             // the file just handled
+  bool failed = false;          // it could not be read (on_error was told why)
+};
+// Called on the calling thread after each file; returning false stops the
+// build there: finished files stay committed (as after a kill), the vector
+// cache is left stale (the next search rebuilds it) and the report says
+// `interrupted`. An exception thrown by it propagates the same way.
+using IndexProgressFn = std::function<bool(const IndexProgress&)>;
+
 struct IndexBuildOptions {
   std::string checkpoint;         // video-text .npz
   std::string preset;             // optional preset/config name; empty: detect from the checkpoint
@@ -23,12 +35,14 @@ struct IndexBuildOptions {
   std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16
   int threads = 0;
   bool progress = true;           // draw a bar when stderr is a terminal
+  IndexProgressFn on_progress;    // optional; see IndexProgress
 };
 
 struct IndexBuildReport {
   int64_t embedded = 0, skipped = 0, removed = 0, failed = 0;
   int64_t files = 0, vectors = 0;  // in the index afterwards
   double seconds = 0;
+  bool interrupted = false;        // on_progress stopped the build
 };
 
 using FileErrorFn = std::function<void(const std::string& path, const std::string& message)>;

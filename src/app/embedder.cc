@@ -138,23 +138,9 @@ void forward_batch(Model& model, const RunOptions& run, const EmbedOptions& opti
   stats.batches += 1;
   stats.clips += static_cast<int64_t>(batch.size());
 
-  torch::Tensor embeddings, tokens;
-  switch (model.config().kind) {
-    case ModelKind::kVideoClip:
-      embeddings = out.at("video_embeddings");  // [B, D]
-      tokens = out.at("spatiotemporal_features");  // [B, T*N, D]
-      break;
-    case ModelKind::kEncoder:
-      tokens = out.at("embeddings");  // [B, T*N, D]
-      embeddings = tokens.mean(1);
-      embeddings = embeddings / (embeddings.pow(2).sum(-1, true) + 1e-12).sqrt();
-      break;
-    case ModelKind::kVideoClassifier:
-      tokens = out.at("spatiotemporal_features");
-      embeddings = out.at("global_embeddings");
-      embeddings = embeddings / (embeddings.pow(2).sum(-1, true) + 1e-12).sqrt();
-      break;
-  }
+  torch::Tensor embeddings = clip_embeddings(model.config().kind, out);  // [B, D]
+  // [B, T*N, D]
+  torch::Tensor tokens = out.at(model.config().kind == ModelKind::kEncoder ? "embeddings" : "spatiotemporal_features");
   for (size_t i = 0; i < batch.size(); ++i) {
     FileState* owner = batch[i].owner;
     const int k = batch[i].window;
@@ -167,6 +153,19 @@ void forward_batch(Model& model, const RunOptions& run, const EmbedOptions& opti
 }
 
 }  // namespace
+
+torch::Tensor clip_embeddings(ModelKind kind, const TensorMap& out) {
+  auto normalized = [](const torch::Tensor& x) { return x / (x.pow(2).sum(-1, true) + 1e-12).sqrt(); };
+  switch (kind) {
+    case ModelKind::kVideoClip:
+      return out.at("video_embeddings");  // [B, D], normalized by the model
+    case ModelKind::kEncoder:
+      return normalized(out.at("embeddings").mean(1));  // [B, T*N, D] -> [B, D]
+    case ModelKind::kVideoClassifier:
+      return normalized(out.at("global_embeddings"));  // [B, D]
+  }
+  fail("clip_embeddings: unknown model kind");
+}
 
 EmbedStats VideoEmbedder::run(const std::vector<std::string>& paths, const OnVideo& on_video,
                               const OnError& on_error) {

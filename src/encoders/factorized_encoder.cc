@@ -13,10 +13,10 @@ TrainablePositionalEmbeddingImpl::TrainablePositionalEmbeddingImpl(int64_t lengt
 }
 
 torch::Tensor image_to_patch(const torch::Tensor& video, int64_t patch_size) {
-  check(video.dim() == 5 && video.size(4) == 3, "inputs: expected a video [B,T,H,W,3], got ",
+  check_arg(video.dim() == 5 && video.size(4) == 3, "inputs: expected a video [B,T,H,W,3], got ",
         shape_str(video.sizes()));
   const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3), c = video.size(4);
-  check(h % patch_size == 0 && w % patch_size == 0, "inputs: frame size ", h, "x", w,
+  check_arg(h % patch_size == 0 && w % patch_size == 0, "inputs: frame size ", h, "x", w,
         " is not a multiple of the patch size ", patch_size);
   const int64_t rows = h / patch_size, cols = w / patch_size;
   return video.reshape({b * t, rows, patch_size, cols, patch_size, c})
@@ -45,7 +45,7 @@ EncoderOutputs FactorizedEncoderImpl::forward(const torch::Tensor& video, const 
   const int64_t b = video.size(0), t = video.size(1);
   torch::Tensor patch_paddings;
   if (frame_paddings.defined()) {
-    check(frame_paddings.dim() == 2 && frame_paddings.size(0) == b && frame_paddings.size(1) == t,
+    check_arg(frame_paddings.dim() == 2 && frame_paddings.size(0) == b && frame_paddings.size(1) == t,
           "frame_paddings: expected [", b, ",", t, "], got ", shape_str(frame_paddings.sizes()));
     patch_paddings = frame_paddings.to(video.scalar_type()).reshape({b * t, 1}).expand({b * t, patches.size(1)});
   }

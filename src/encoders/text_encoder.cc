@@ -32,14 +32,14 @@ TextEncoderImpl::TextEncoderImpl(int64_t vocabulary_size, int64_t model_dim, int
 
 torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& paddings,
                                        torch::ScalarType dtype) {
-  check(ids.dim() == 2 && ids.size(0) > 0 && ids.size(1) > 0, "text_token_ids: expected [B, L] with B, L > 0, got ",
+  check_arg(ids.dim() == 2 && ids.size(0) > 0 && ids.size(1) > 0, "text_token_ids: expected [B, L] with B, L > 0, got ",
         shape_str(ids.sizes()));
-  check(!ids.is_floating_point() && ids.scalar_type() != torch::kBool, "text_token_ids: expected an integer array, got ", ids.scalar_type());
-  check(paddings.defined() && paddings.sizes() == ids.sizes(), "text_paddings: expected ", shape_str(ids.sizes()),
+  check_arg(!ids.is_floating_point() && ids.scalar_type() != torch::kBool, "text_token_ids: expected an integer array, got ", ids.scalar_type());
+  check_arg(paddings.defined() && paddings.sizes() == ids.sizes(), "text_paddings: expected ", shape_str(ids.sizes()),
         ", got ", paddings.defined() ? shape_str(paddings.sizes()) : std::string("none"));
   if (ids.numel() > 0) {
     const int64_t low = ids.min().item<int64_t>(), high = ids.max().item<int64_t>();
-    check(low >= 0 && high < vocabulary_size_, "text_token_ids: expected ids in [0, ", vocabulary_size_,
+    check_arg(low >= 0 && high < vocabulary_size_, "text_token_ids: expected ids in [0, ", vocabulary_size_,
           "), got values in [", low, ", ", high, "]");
   }
   const int64_t batch = ids.size(0), length = ids.size(1);

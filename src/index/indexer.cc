@@ -97,7 +97,7 @@ Model load_index_model(const VideoIndex& index, const std::string& given_checkpo
 
 std::string checkpoint_fingerprint(const std::string& checkpoint) {
   auto st = stat_file(checkpoint);
-  check(st.has_value(), "checkpoint '", checkpoint, "' not found");
+  if (!st) fail_not_found("checkpoint '", checkpoint, "' not found");
   NpzReader reader(checkpoint);
   auto keys = reader.keys();
   check(!keys.empty(), "checkpoint '", checkpoint, "' holds no arrays");
@@ -234,32 +234,50 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
     embed.batch = options.batch;
     VideoEmbedder embedder(model, run, embed);
     Progress bar("index", static_cast<int64_t>(todo.size()), "files", options.progress && stderr_is_terminal());
-    embedder.run(
-        todo,
-        [&](const VideoEmbedding& v) {
-          IndexedFile file;
-          file.path = v.path;
-          file.size = stats[v.path].first;
-          file.mtime_ns = stats[v.path].second;
-          file.duration_s = v.info.duration_s;
-          file.num_frames = v.info.num_frames;
-          file.windows = v.windows;
-          torch::Tensor e = v.embeddings.contiguous();  // [K, D]
-          file.embeddings.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
-          index.put_file(file);
-          report.embedded += 1;
-          bar.note(fs::path(v.path).filename().string());
-          bar.advance();
-        },
-        [&](size_t, const std::string& path, const std::string& message) {
-          bar.clear_line();
-          report.failed += 1;
-          on_error(path, message);
-          bar.advance();
-        });
+    struct Stop {};
+    IndexProgress progress;
+    progress.total = static_cast<int64_t>(todo.size());
+    auto tell = [&](const std::string& path, bool failed) {
+      if (!options.on_progress) return;
+      progress.done += 1;
+      progress.path = path;
+      progress.failed = failed;
+      if (!options.on_progress(progress)) throw Stop{};
+    };
+    try {
+      embedder.run(
+          todo,
+          [&](const VideoEmbedding& v) {
+            IndexedFile file;
+            file.path = v.path;
+            file.size = stats[v.path].first;
+            file.mtime_ns = stats[v.path].second;
+            file.duration_s = v.info.duration_s;
+            file.num_frames = v.info.num_frames;
+            file.windows = v.windows;
+            torch::Tensor e = v.embeddings.contiguous();  // [K, D]
+            file.embeddings.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+            index.put_file(file);
+            report.embedded += 1;
+            bar.note(fs::path(v.path).filename().string());
+            bar.advance();
+            tell(v.path, false);
+          },
+          [&](size_t, const std::string& path, const std::string& message) {
+            bar.clear_line();
+            report.failed += 1;
+            on_error(path, message);
+            bar.advance();
+            tell(path, true);
+          });
+    } catch (const Stop&) {
+      report.interrupted = true;
+    }
     bar.finish();
   }
-  if (!todo.empty() || report.removed > 0 || !index.vectors_fresh() ||
+  if (report.interrupted) {
+    // Stopped by the caller: keep what is committed, return promptly.
+  } else if (!todo.empty() || report.removed > 0 || !index.vectors_fresh() ||
       index.meta("vectors_type").value_or("") != options.vector_index) {
     index.build_vectors(options.vector_index);
   }
@@ -272,7 +290,7 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
 namespace {
 
 void require_index(const std::string& db_dir) {
-  check(fs::exists(fs::path(db_dir) / "index.sqlite"), "search: no index at '", db_dir,
+  if (!fs::exists(fs::path(db_dir) / "index.sqlite")) fail_not_found("search: no index at '", db_dir,
         "' (expected ", db_dir, "/index.sqlite); build one with `videoprism index`");
 }
 

@@ -386,7 +386,10 @@ NpzReader::NpzReader(const std::string& path) : impl_(std::make_unique<Impl>()) 
   Impl& m = *impl_;
   m.path = path;
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail("npz: ", path, ": cannot open (", std::strerror(errno), ")");
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) fail_not_found("npz: ", path, ": cannot open (", std::strerror(errno), ")");
+    fail("npz: ", path, ": cannot open (", std::strerror(errno), ")");
+  }
   check(S_ISREG(st.st_mode), "npz: ", path, ": not a regular file");
   // libzip treats a 0-byte file as an empty archive; numpy would not.
   check(st.st_size > 0, "npz: ", path, ": empty file, expected a zip archive");
@@ -553,6 +556,7 @@ void save_npz(const std::string& path, const std::vector<std::pair<std::string, 
 torch::Tensor load_npy(const std::string& path) {
   const std::string where = "npy: " + path;
   std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr && errno == ENOENT) fail_not_found(where, ": cannot open (", std::strerror(errno), ")");
   check(f != nullptr, where, ": cannot open (", std::strerror(errno), ")");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
   ReadFn read = [&](char* buf, uint64_t n) {

@@ -1,5 +1,6 @@
 #include "videoprism/config.h"
 
+#include <cerrno>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -168,6 +169,7 @@ nlohmann::json config_to_json(const ModelConfig& c) {
 
 ModelConfig load_config_file(const std::string& path) {
   std::ifstream in(path);
+  if (!in.good() && errno == ENOENT) fail_not_found("config: cannot open '", path, "' (no such file)");
   check(in.good(), "config: cannot open '", path, "'");
   nlohmann::json j;
   try {

@@ -21,7 +21,7 @@ namespace videoprism {
 torch::ScalarType parse_dtype(const std::string& name) {
   if (name == "f32" || name == "float32" || name == "fp32") return torch::kFloat32;
   if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
-  fail("--dtype: expected f32 or bf16, got '", name, "'");
+  fail_arg("--dtype: expected f32 or bf16, got '", name, "'");
 }
 
 torch::Device parse_device(const std::string& name) {
@@ -32,7 +32,7 @@ torch::Device parse_device(const std::string& name) {
     } catch (const c10::Error&) {
     }
   }
-  fail("--device: expected cpu or cuda[:N], got '", name, "'");
+  fail_arg("--device: expected cpu or cuda[:N], got '", name, "'");
 }
 
 void set_compute_threads(int n) {
@@ -169,7 +169,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
 
 TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
   EpilogueScope epilogues({options.approximate_gelu, options.fused_residual});
-  check(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
+  check_arg(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
   TextOutputs r = clip->encode_text(ids, paddings);
@@ -181,7 +181,7 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
   apply_run_options(options);
   torch::NoGradGuard no_grad;
   for (const auto& [name, value] : inputs) {
-    check(name == "inputs" || name == "frame_paddings" || name == "text_token_ids" || name == "text_paddings",
+    check_arg(name == "inputs" || name == "frame_paddings" || name == "text_token_ids" || name == "text_paddings",
           "inputs: unknown array '", name, "'; expected inputs, frame_paddings, text_token_ids, text_paddings");
   }
   auto get = [&](const char* name) {
@@ -190,23 +190,23 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
   };
   torch::Tensor video = get("inputs"), frame_paddings = get("frame_paddings");
   torch::Tensor ids = get("text_token_ids"), text_paddings = get("text_paddings");
-  check(video.defined() || ids.defined(), "inputs: expected an array 'inputs' [B,T,H,W,3]",
+  check_arg(video.defined() || ids.defined(), "inputs: expected an array 'inputs' [B,T,H,W,3]",
         config_.kind == ModelKind::kVideoClip ? " and/or 'text_token_ids'" : "");
-  check(!(ids.defined() ^ text_paddings.defined()), "inputs: 'text_token_ids' and 'text_paddings' come together");
-  if (frame_paddings.defined()) check(video.defined(), "inputs: 'frame_paddings' without 'inputs'");
+  check_arg(!(ids.defined() ^ text_paddings.defined()), "inputs: 'text_token_ids' and 'text_paddings' come together");
+  if (frame_paddings.defined()) check_arg(video.defined(), "inputs: 'frame_paddings' without 'inputs'");
 
   TensorMap out;
   if (video.defined()) {
-    check(video.is_floating_point(), "inputs: expected a float video, got ", video.scalar_type());
-    check(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
-    check(video.size(0) > 0 && video.size(1) > 0 && video.size(2) > 0 && video.size(3) > 0,
+    check_arg(video.is_floating_point(), "inputs: expected a float video, got ", video.scalar_type());
+    check_arg(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
+    check_arg(video.size(0) > 0 && video.size(1) > 0 && video.size(2) > 0 && video.size(3) > 0,
           "inputs: expected [B,T,H,W,3] with B, T, H, W > 0, got ", shape_str(video.sizes()));
     torch::Tensor v = video.to(options.device, options.dtype);
     torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
     // All-zero paddings mean the same as none (tested); skipping them saves the
     // masks and the FFN re-masking on every layer.
     if (fp.defined()) {
-      check(fp.dim() == 2 && fp.size(0) == video.size(0) && fp.size(1) == video.size(1), "frame_paddings: expected [",
+      check_arg(fp.dim() == 2 && fp.size(0) == video.size(0) && fp.size(1) == video.size(1), "frame_paddings: expected [",
             video.size(0), ",", video.size(1), "], got ", shape_str(fp.sizes()));
       if (!(fp != 0).any().item<bool>()) fp = torch::Tensor();
     }

@@ -2,10 +2,12 @@
 #include "videoprism/tokenizer.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -163,6 +165,13 @@ std::vector<std::string> shim_candidates() {
 #ifdef VP_SPM_SHIM_PATH
   paths.emplace_back(VP_SPM_SHIM_PATH);
 #endif
+  // Beside the shared object this code is linked into (the Python extension
+  // installs the shim next to itself).
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&shim_candidates), &self) != 0 && self.dli_fname != nullptr) {
+    std::string so(self.dli_fname);
+    if (so.find('/') != std::string::npos) paths.push_back(so.substr(0, so.rfind('/')) + "/" + kShimName);
+  }
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
@@ -217,8 +226,12 @@ Tokenizer::Tokenizer(const std::string& model_path)
     : path_(model_path), lib_(&sentencepiece_library()) {
   char err[512] = {0};
   void* handle = lib_->open(model_path.c_str(), err, sizeof(err));
-  if (handle == nullptr)
+  if (handle == nullptr) {
+    struct stat st {};
+    if (::stat(model_path.c_str(), &st) != 0 && errno == ENOENT)
+      fail_not_found("Tokenizer: cannot load SentencePiece model '", model_path, "': ", err);
     fail("Tokenizer: cannot load SentencePiece model '", model_path, "': ", err);
+  }
   auto close = lib_->close;
   processor_ = std::shared_ptr<void>(handle, [close](void* p) { close(p); });
 }

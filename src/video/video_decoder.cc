@@ -58,6 +58,7 @@ VideoDecoder::VideoDecoder(const std::string& path, int threads) : path_(path) {
   // reach the caller as videoprism::Error. Quiet it unless the user raised it.
   if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_FATAL);
   int ret = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+  if (ret == AVERROR(ENOENT)) fail_not_found("video: cannot open '", path, "': ", av_error(ret));
   if (ret < 0)
     fail("video: cannot open '", path, "': ", av_error(ret),
          ret == AVERROR_INVALIDDATA || ret == AVERROR_EOF ? " (not a media file, empty or truncated?)" : "");

@@ -118,14 +118,14 @@ ResizeFilter parse_resize_filter(const std::string& name) {
   if (name == "lanczos") return ResizeFilter::Lanczos;
   if (name == "bilinear") return ResizeFilter::Bilinear;
   if (name == "area") return ResizeFilter::Area;
-  fail("resize filter: expected lanczos, bilinear or area, got '", name, "'");
+  fail_arg("resize filter: expected lanczos, bilinear or area, got '", name, "'");
 }
 
 CropMode parse_crop_mode(const std::string& name) {
   if (name == "none" || name == "stretch") return CropMode::Stretch;
   if (name == "center") return CropMode::Center;
   if (name == "pad") return CropMode::Pad;
-  fail("crop mode: expected none, center or pad, got '", name, "'");
+  fail_arg("crop mode: expected none, center or pad, got '", name, "'");
 }
 
 std::vector<int64_t> sample_frame_indices(int64_t begin, int64_t end, int num_frames) {
