@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "videoprism/video_index.h"
 
 namespace videoprism {
+
+class Model;
 
 struct IndexBuildOptions {
   std::string checkpoint;         // video-text .npz
@@ -56,6 +59,12 @@ struct SearchOptions {
   std::string device = "cpu", dtype = "f32";
   int threads = 0;
 };
+
+// The model an index records (meta: checkpoint, checkpoint_fingerprint,
+// model_config), loaded on the CPU. A given checkpoint must have the recorded
+// fingerprint; without one, the recorded file must exist and still match it.
+Model load_index_model(const std::string& db_dir, std::map<std::string, std::string> meta,
+                       const std::string& checkpoint = "");
 
 // Text-to-video: the query through the index's text tower.
 std::vector<SearchHit> search_text(const std::string& db_dir, const std::string& query, const SearchOptions& options);

@@ -56,30 +56,6 @@ RunOptions run_options(const std::string& device, const std::string& dtype, int 
   return run;
 }
 
-// The model recorded in the index, loaded; checks a given checkpoint matches.
-Model load_index_model(const VideoIndex& index, const std::string& given_checkpoint) {
-  auto meta = index.all_meta();
-  check(meta.count("checkpoint") && meta.count("checkpoint_fingerprint"), "search: '", index.dir(),
-        "' is not a built index (no model recorded); run `videoprism index` first");
-  const std::string recorded = meta["checkpoint"];
-  std::string checkpoint = recorded;
-  if (!given_checkpoint.empty()) {
-    const std::string fp = checkpoint_fingerprint(given_checkpoint);
-    check(fp == meta["checkpoint_fingerprint"], "search: the index '", index.dir(), "' was built with '", recorded,
-          "'; '", given_checkpoint, "' is a different model (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
-          "). Re-index with that model or search without --checkpoint");
-    checkpoint = given_checkpoint;
-  } else {
-    check(fs::exists(recorded), "search: the index's checkpoint '", recorded, "' is missing; pass --checkpoint");
-    const std::string fp = checkpoint_fingerprint(recorded);
-    check(fp == meta["checkpoint_fingerprint"], "search: the index's checkpoint '", recorded,
-          "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
-          "); re-index");
-  }
-  ModelConfig config = config_from_json(nlohmann::json::parse(meta["model_config"]));
-  return Model::load(checkpoint, &config);
-}
-
 }  // namespace
 
 std::string checkpoint_fingerprint(const std::string& checkpoint) {
@@ -96,6 +72,29 @@ std::string checkpoint_fingerprint(const std::string& checkpoint) {
   std::snprintf(buf, sizeof(buf), "%lld-%zx-%.9g-%.9g", static_cast<long long>(st->first),
                 std::hash<std::string>{}(shapes), sum, sum_last);
   return buf;
+}
+
+Model load_index_model(const std::string& db_dir, std::map<std::string, std::string> meta,
+                       const std::string& given_checkpoint) {
+  check(meta.count("checkpoint") && meta.count("checkpoint_fingerprint"), "search: '", db_dir,
+        "' is not a built index (no model recorded); run `videoprism index` first");
+  const std::string recorded = meta["checkpoint"];
+  std::string checkpoint = recorded;
+  if (!given_checkpoint.empty()) {
+    const std::string fp = checkpoint_fingerprint(given_checkpoint);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index '", db_dir, "' was built with '", recorded,
+          "'; '", given_checkpoint, "' is a different model (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "). Re-index with that model or search without --checkpoint");
+    checkpoint = given_checkpoint;
+  } else {
+    check(fs::exists(recorded), "search: the index's checkpoint '", recorded, "' is missing; pass --checkpoint");
+    const std::string fp = checkpoint_fingerprint(recorded);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index's checkpoint '", recorded,
+          "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "); re-index");
+  }
+  ModelConfig config = config_from_json(nlohmann::json::parse(meta["model_config"]));
+  return Model::load(checkpoint, &config);
 }
 
 std::vector<std::string> list_videos(const std::string& dir) {
@@ -258,7 +257,7 @@ std::vector<SearchHit> search_text(const std::string& db_dir, const std::string&
   require_index(db_dir);
   VideoIndex index(db_dir);
   RunOptions run = run_options(options.device, options.dtype, options.threads);
-  Model model = load_index_model(index, options.checkpoint);
+  Model model = load_index_model(db_dir, index.all_meta(), options.checkpoint);
   model.to(run.device);
   std::string tokenizer_path = index.meta("tokenizer").value_or(options.tokenizer);
   check(!tokenizer_path.empty(), "search: the index '", db_dir,
@@ -272,7 +271,7 @@ std::vector<SearchHit> search_like(const std::string& db_dir, const std::string&
   require_index(db_dir);
   VideoIndex index(db_dir);
   RunOptions run = run_options(options.device, options.dtype, options.threads);
-  Model model = load_index_model(index, options.checkpoint);
+  Model model = load_index_model(db_dir, index.all_meta(), options.checkpoint);
   model.to(run.device);
   EmbedOptions embed;
   embed.clip.num_frames = std::stoi(index.meta("frames").value_or("16"));
