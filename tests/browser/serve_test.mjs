@@ -73,7 +73,7 @@ try {
   }
   await page.evaluate(() => { document.querySelector("#player").pause(); });
   // 6. screenshot
-  await page.screenshot({ path: screenshot });
+  await page.screenshot({ path: screenshot, fullPage: true });
   console.log("screenshot: " + screenshot);
 } finally {
   await browser.close();
