@@ -14,6 +14,7 @@ const char* web_page() {
 <style>
   :root { --bg: #111418; --panel: #1b2027; --text: #e8eaed; --dim: #9aa0a6; --accent: #7cb3ff; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: var(--bg); color: var(--text); }
   header { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 12px 16px;
            background: var(--panel); position: sticky; top: 0; z-index: 2; }
