@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@ struct IndexProgress {
 // cache is left stale (the next search rebuilds it) and the report says
 // `interrupted`. An exception thrown by it propagates the same way.
 using IndexProgressFn = std::function<bool(const IndexProgress&)>;
+class Model;
 
 struct IndexBuildOptions {
   std::string checkpoint;         // video-text .npz
@@ -71,6 +73,12 @@ struct SearchOptions {
   std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16
   int threads = 0;
 };
+
+// The model an index records (meta: checkpoint, checkpoint_fingerprint,
+// model_config), loaded on the CPU. A given checkpoint must have the recorded
+// fingerprint; without one, the recorded file must exist and still match it.
+Model load_index_model(const std::string& db_dir, std::map<std::string, std::string> meta,
+                       const std::string& checkpoint = "");
 
 // Text-to-video: the query through the index's text tower.
 std::vector<SearchHit> search_text(const std::string& db_dir, const std::string& query, const SearchOptions& options);

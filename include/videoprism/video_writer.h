@@ -23,6 +23,7 @@ struct VideoWriterOptions {
   int quality = 18;           // H.264 CRF / MPEG-4 qscale*? (lower is better)
   int rotation = 0;           // clockwise degrees a player must turn frames (display matrix)
   int keyframe_interval = 0;  // GOP size; 0 = encoder default
+  double start_s = 0;         // presentation time of the first frame (a cut keeps its source's timeline)
 };
 
 class VideoWriter {

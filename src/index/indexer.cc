@@ -58,39 +58,16 @@ RunOptions run_options(const std::string& device, const std::string& dtype, int 
   return run;
 }
 
-// The model recorded in the index, loaded; checks a given checkpoint matches.
+// The model recorded in the index, loaded; a model-less index that holds
+// files has damaged metadata (not merely "not built yet").
 Model load_index_model(const VideoIndex& index, const std::string& given_checkpoint) {
   auto meta = index.all_meta();
   if (!meta.count("checkpoint") || !meta.count("checkpoint_fingerprint") || !meta.count("model_config")) {
     const int64_t files = index.num_files();
     check(files == 0, "search: '", index.db_path(), "': damaged metadata: ", files,
           " files indexed but no model recorded; rebuild the index with `videoprism index`");
-    fail("search: '", index.dir(), "' is not a built index (no model recorded); run `videoprism index` first");
   }
-  const std::string recorded = meta["checkpoint"];
-  std::string checkpoint = recorded;
-  if (!given_checkpoint.empty()) {
-    const std::string fp = checkpoint_fingerprint(given_checkpoint);
-    check(fp == meta["checkpoint_fingerprint"], "search: the index '", index.dir(), "' was built with '", recorded,
-          "'; '", given_checkpoint, "' is a different model (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
-          "). Re-index with that model or search without --checkpoint");
-    checkpoint = given_checkpoint;
-  } else {
-    check(fs::exists(recorded), "search: the index's checkpoint '", recorded, "' is missing; pass --checkpoint");
-    const std::string fp = checkpoint_fingerprint(recorded);
-    check(fp == meta["checkpoint_fingerprint"], "search: the index's checkpoint '", recorded,
-          "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
-          "); re-index");
-  }
-  ModelConfig config;
-  try {
-    config = config_from_json(nlohmann::json::parse(meta["model_config"]));
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    fail("search: '", index.db_path(), "': damaged metadata: the recorded model_config is unusable (",
-         what.substr(0, what.find('\n')), "); rebuild the index with `videoprism index`");
-  }
-  return Model::load(checkpoint, &config);
+  return load_index_model(index.dir(), std::move(meta), given_checkpoint);
 }
 
 }  // namespace
@@ -109,6 +86,36 @@ std::string checkpoint_fingerprint(const std::string& checkpoint) {
   std::snprintf(buf, sizeof(buf), "%lld-%zx-%.9g-%.9g", static_cast<long long>(st->first),
                 std::hash<std::string>{}(shapes), sum, sum_last);
   return buf;
+}
+
+Model load_index_model(const std::string& db_dir, std::map<std::string, std::string> meta,
+                       const std::string& given_checkpoint) {
+  check(meta.count("checkpoint") && meta.count("checkpoint_fingerprint"), "search: '", db_dir,
+        "' is not a built index (no model recorded); run `videoprism index` first");
+  const std::string recorded = meta["checkpoint"];
+  std::string checkpoint = recorded;
+  if (!given_checkpoint.empty()) {
+    const std::string fp = checkpoint_fingerprint(given_checkpoint);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index '", db_dir, "' was built with '", recorded,
+          "'; '", given_checkpoint, "' is a different model (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "). Re-index with that model or search without --checkpoint");
+    checkpoint = given_checkpoint;
+  } else {
+    check(fs::exists(recorded), "search: the index's checkpoint '", recorded, "' is missing; pass --checkpoint");
+    const std::string fp = checkpoint_fingerprint(recorded);
+    check(fp == meta["checkpoint_fingerprint"], "search: the index's checkpoint '", recorded,
+          "' changed since the index was built (fingerprint ", fp, " vs ", meta["checkpoint_fingerprint"],
+          "); re-index");
+  }
+  ModelConfig config;
+  try {
+    config = config_from_json(nlohmann::json::parse(meta["model_config"]));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    fail("search: '", db_dir, "/index.sqlite': damaged metadata: the recorded model_config is unusable (",
+         what.substr(0, what.find('\n')), "); rebuild the index with `videoprism index`");
+  }
+  return Model::load(checkpoint, &config);
 }
 
 std::vector<std::string> list_videos(const std::string& dir) {

@@ -85,6 +85,7 @@ VideoWriter::VideoWriter(const std::string& path, int width, int height, const V
   s.height = height;
   check(width > 0 && height > 0, "VideoWriter: '", path, "' frame size expected > 0, got ", width, "x", height);
   check(options.fps > 0, "VideoWriter: '", path, "' fps expected > 0, got ", options.fps);
+  check(options.start_s >= 0, "VideoWriter: '", path, "' start_s expected >= 0, got ", options.start_s);
 
   VideoCodec kind = options.codec;
   if (kind == VideoCodec::Auto)
@@ -136,6 +137,7 @@ VideoWriter::VideoWriter(const std::string& path, int width, int height, const V
   if (ret < 0) fail("VideoWriter: codec parameters for '", path, "': ", av_error(ret));
   s.stream->time_base = s.codec->time_base;
   s.stream->avg_frame_rate = rate;
+  s.next_pts = std::llround(options.start_s * av_q2d(rate));
 
   if (options.rotation % 360 != 0) {
     int32_t matrix[9];
