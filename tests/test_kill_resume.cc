@@ -56,13 +56,13 @@ struct KillLoop {
 };
 
 // Runs `command` again and again, killing each run after a random delay in
-// [0.2, 1.0] x the uninterrupted run's time (a resumed run has less left to
+// [0.1, 0.7] x the uninterrupted run's time (a resumed run has less left to
 // do, so later runs may finish first), until a run completes; after kMaxKills
 // kills the last run is left to finish. Every completed run must exit 0.
 KillLoop kill_until_done(const std::string& command, double full_seconds, unsigned seed) {
   KillLoop loop;
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> when(0.2 * full_seconds, full_seconds);
+  std::uniform_real_distribution<double> when(0.1 * full_seconds, 0.7 * full_seconds);
   for (;;) {
     const pid_t pid = spawn(command);
     const bool may_kill = loop.kills < kMaxKills;
