@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -273,24 +274,53 @@ TEST(Stage1Training, TinyModelLearnsCaptionedMovingShapes) {
               std::log(16.0), rate, seconds, steps.back().temperature);
   EXPECT_LT(last, first - 0.5);
 
-  // Held-out text-to-video retrieval: one new video per class.
+  // Held-out zero-shot classification: kHeldOutPerClass new videos per class,
+  // each matched against the 16 class captions; colour and direction scored
+  // separately (chance 1/4 each). What 200 steps of this tiny run learn on
+  // every CPU is colour, appearance named by the captions: measured 1.000 with
+  // the ISA capped to AVX2 (as a Zen 3 computes), while direction stays near
+  // chance there (0.281). The old check, text-to-video R@1 >= 0.25 over 16
+  // clips, was that same colour-level bar on 16 items, where one item is
+  // 0.0625 and a Zen 3 read 0.1875. Over 128 clips, colour accuracy 0.6 is 9
+  // standard errors above chance and far below what learning gives; direction
+  // is printed, not asserted (docs/testing.md).
+  constexpr int kHeldOutPerClass = 8;
+  write_dataset(dir.path(), kHeldOutPerClass, 99, "test");
   Manifest test = read_manifest(dir.file("test.jsonl"));
+  ASSERT_EQ(test.items.size(), 16u * kHeldOutPerClass);
   Tokenizer tokenizer(spm_path());
+  std::vector<std::string> class_captions;
+  for (int color = 0; color < 4; ++color)
+    for (int direction = 0; direction < 4; ++direction) class_captions.push_back(testing::caption(color, direction));
   std::vector<torch::Tensor> videos;
-  std::vector<std::string> captions;
+  std::vector<int64_t> labels;  // class index color * 4 + direction
   for (const auto& item : test.items) {
     ClipOptions options;
     options.num_frames = 4;
     options.size = kSize;
     videos.push_back(read_clips(item.video, options)[0].frames);
-    captions.push_back(item.caption);
+    const auto found = std::find(class_captions.begin(), class_captions.end(), item.caption);
+    ASSERT_NE(found, class_captions.end()) << item.caption;
+    labels.push_back(found - class_captions.begin());
   }
-  TokenizedBatch text = tokenizer.tokenize(captions, 16);
+  TokenizedBatch text = tokenizer.tokenize(class_captions, 16);
   torch::NoGradGuard no_grad;
-  auto emb = stage1_embed(trainer.model(), torch::stack(videos), {}, {}, text.ids, text.paddings, torch::kFloat32);
-  const double recall = text_to_video_recall_at_1(emb.video, emb.text);
-  std::printf("held-out text-to-video R@1 %.3f (chance %.3f)\n", recall, 1.0 / 16);
-  EXPECT_GE(recall, 0.25);
+  torch::Tensor video_batch = torch::stack(videos);                           // [128, 4, 24, 24, 3]
+  torch::Tensor text_ids = text.ids.repeat({kHeldOutPerClass, 1});             // [128, L]: the video batch size
+  torch::Tensor text_paddings = text.paddings.repeat({kHeldOutPerClass, 1});  // [128, L]
+  auto emb = stage1_embed(trainer.model(), video_batch, {}, {}, text_ids, text_paddings, torch::kFloat32);
+  torch::Tensor predicted = torch::matmul(emb.video, emb.text.slice(0, 0, 16).t()).argmax(1);  // [128]
+  int class_hits = 0, color_hits = 0, direction_hits = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const int64_t p = predicted[i].item<int64_t>(), y = labels[i];
+    class_hits += p == y;
+    color_hits += p / 4 == y / 4;
+    direction_hits += p % 4 == y % 4;
+  }
+  const double n = static_cast<double>(labels.size());
+  std::printf("held-out zero-shot over %d clips: class %.3f (chance 0.062), colour %.3f, direction %.3f (chance 0.25)\n",
+              static_cast<int>(labels.size()), class_hits / n, color_hits / n, direction_hits / n);
+  EXPECT_GE(color_hits / n, 0.6);
 
   // Run directory: config, metrics, plot, and a checkpoint with the official key set.
   EXPECT_TRUE(std::filesystem::exists(dir.file("run/config.json")));
