@@ -60,7 +60,7 @@ RunOptions run_options(const std::string& device, const std::string& dtype, int 
 
 // The model recorded in the index, loaded; a model-less index that holds
 // files has damaged metadata (not merely "not built yet").
-Model load_index_model(const VideoIndex& index, const std::string& given_checkpoint) {
+Model load_model_of(const VideoIndex& index, const std::string& given_checkpoint) {
   auto meta = index.all_meta();
   if (!meta.count("checkpoint") || !meta.count("checkpoint_fingerprint") || !meta.count("model_config")) {
     const int64_t files = index.num_files();
@@ -307,7 +307,7 @@ std::vector<SearchHit> search_text(const std::string& db_dir, const std::string&
   require_index(db_dir);
   VideoIndex index(db_dir);
   RunOptions run = run_options(options.device, options.dtype, options.threads);
-  Model model = load_index_model(index, options.checkpoint);
+  Model model = load_model_of(index, options.checkpoint);
   model.to(run.device);
   std::string tokenizer_path = index.meta("tokenizer").value_or(options.tokenizer);
   check(!tokenizer_path.empty(), "search: the index '", db_dir,
@@ -321,7 +321,7 @@ std::vector<SearchHit> search_like(const std::string& db_dir, const std::string&
   require_index(db_dir);
   VideoIndex index(db_dir);
   RunOptions run = run_options(options.device, options.dtype, options.threads);
-  Model model = load_index_model(index, options.checkpoint);
+  Model model = load_model_of(index, options.checkpoint);
   model.to(run.device);
   EmbedOptions embed;
   embed.clip.num_frames = static_cast<int>(index.meta_int("frames"));
