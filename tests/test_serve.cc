@@ -65,7 +65,7 @@ struct ServeWorld {
     EXPECT_EQ(r.exit_code, 0) << r.output;
   }
   std::string index_command(const std::string& db_dir, const std::string& video_dir) const {
-    return cli_path() + " index --checkpoint " + checkpoint + " --frames 4 --size 24 --windows 2 --tokenizer " +
+    return cli_path() + " index --dtype f32 --checkpoint " + checkpoint + " --frames 4 --size 24 --windows 2 --tokenizer " +
            tokenizer + " --db " + db_dir + " " + video_dir;
   }
   static std::string make_clip(const std::string& dir, int i) {

@@ -31,7 +31,7 @@ struct ServeOptions {
   std::string cache_dir;              // thumbnails and previews; empty: $XDG_CACHE_HOME/videoprism/serve/<db hash>
   std::string checkpoint;             // optional; must be the index's model
   std::string tokenizer;              // used when the index recorded none
-  std::string device = "cpu", dtype = "f32";
+  std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16 (as search)
   int64_t max_upload_bytes = 256LL << 20;  // POST /api/search/video body limit (413 beyond)
   int text_cache_size = 1024;         // query text embeddings kept (LRU)
   int max_k = 200;                    // largest k a request may ask for

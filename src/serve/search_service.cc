@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "videoprism/cpu_features.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/indexer.h"
@@ -14,7 +15,7 @@ namespace {
 RunOptions make_run(const ServeOptions& options) {
   RunOptions run;
   run.device = parse_device(options.device);
-  run.dtype = parse_dtype(options.dtype);
+  run.dtype = resolve_dtype(options.dtype, run.device);  // "auto" as search resolves it
   run.threads = options.model_threads;
   run.frame_embeddings = false;
   apply_run_options(run);
