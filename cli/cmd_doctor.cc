@@ -1,8 +1,7 @@
 // videoprism doctor: what this machine offers the engine (CPU, ISA, native
 // bf16, the libraries' kernels, GEMM ceilings, threads) and the dtype
 // `--dtype auto` picks here.
-#include <dlfcn.h>
-
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -20,13 +19,6 @@ struct DoctorArgs {
   int gemm = 1024, threads = 0;
   bool json = false;
 };
-
-// OpenBLAS is libtorch's float32 BLAS on Debian; found at run time if loaded.
-std::string openblas_core() {
-  using CoreName = char* (*)();
-  const auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  return core != nullptr ? core() : "";
-}
 
 int run_doctor(const DoctorArgs& args) {
   check(args.gemm >= 16 && args.gemm <= 8192, "doctor: --gemm expected 16..8192, got ", args.gemm);
@@ -51,7 +43,8 @@ int run_doctor(const DoctorArgs& args) {
                    {"isa_cap", cpu.isa_cap},
                    {"isa", cpu.isa()},
                    {"native_bf16", cpu.native_bf16},
-                   {"openblas_core", openblas_core()},
+                   {"openblas_core", blas_core()},
+                   {"openblas_coretype_env", std::getenv("OPENBLAS_CORETYPE") != nullptr ? std::getenv("OPENBLAS_CORETYPE") : ""},
                    {"libtorch", TORCH_VERSION},
                    {"threads", torch::get_num_threads()},
                    {"gemm_f32_tflops", f32},
@@ -69,7 +62,8 @@ int run_doctor(const DoctorArgs& args) {
             << "; avx2 " << (cpu.avx2 ? "yes" : "no") << ", avx512f " << (cpu.avx512f ? "yes" : "no")
             << ", avx512_bf16 " << (cpu.avx512_bf16 ? "yes" : "no") << ", amx_bf16 " << (cpu.amx_bf16 ? "yes" : "no") << "\n"
             << "native bf16:  " << (cpu.native_bf16 ? "yes" : "no (bf16 is emulated: slow)") << "\n"
-            << "openblas:     " << (openblas_core().empty() ? "not loaded" : openblas_core()) << "\n"
+            << "openblas:     " << (blas_core().empty() ? "not loaded" : blas_core())
+            << (std::getenv("OPENBLAS_CORETYPE") != nullptr ? std::string(" (OPENBLAS_CORETYPE=") + std::getenv("OPENBLAS_CORETYPE") + ")" : " (detected)") << "\n"
             << "libtorch:     " << TORCH_VERSION << (torch::cuda::is_available() ? ", CUDA available" : ", CPU only") << "\n"
             << "threads:      " << torch::get_num_threads() << " (--threads N to change)\n"
             << "gemm f32:     " << f32 << " TFLOP/s (" << args.gemm << "^3)\n"

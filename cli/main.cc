@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "command.h"
+#include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 
 namespace videoprism::cli {
@@ -33,15 +34,26 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // libtorch's OpenMP threads spin after each parallel region while OpenBLAS's
-  // own threads want the same cores for the next float32 matmul: on 2 cores
-  // that costs ~12% of a VideoPrism-B forward. libgomp reads its wait policy
-  // only when it loads, so set it and start again (once). bf16 (oneDNN, on the
-  // OpenMP pool) is unaffected. VIDEOPRISM_KEEP_OMP_WAIT=1 skips this.
+  // Two settings the libraries read only when they load, so the CLI sets them
+  // and starts again (once):
+  // - libtorch's OpenMP threads spin after each parallel region while
+  //   OpenBLAS's own threads want the same cores for the next float32 matmul:
+  //   on 2 cores that costs ~12% of a VideoPrism-B forward. bf16 (oneDNN, on
+  //   the OpenMP pool) is unaffected. VIDEOPRISM_KEEP_OMP_WAIT=1 skips this.
+  // - OpenBLAS's kernels: Debian's 0.3.21 takes CPUs newer than it knows for a
+  //   Pentium 4 ("Prescott") and runs float32 GEMMs on SSE3, ~10x slow;
+  //   blas_core_override names the core type that matches the CPU. An
+  //   OPENBLAS_CORETYPE already set is kept.
+  bool restart = false;
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("VIDEOPRISM_KEEP_OMP_WAIT") == nullptr) {
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+    restart = true;
   }
+  if (const auto core = videoprism::blas_core_override()) {
+    setenv("OPENBLAS_CORETYPE", core->c_str(), 1);
+    restart = true;
+  }
+  if (restart) execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
   using namespace videoprism::cli;
   CLI::App app{"videoprism: Google's VideoPrism video foundation model in C++"};
   app.require_subcommand(1);

@@ -94,5 +94,38 @@ TEST(CpuFeatures, AvxTwoCapPicksFloat32AndWarnsOnBf16) {
   EXPECT_EQ(r.output.find("warning"), std::string::npos) << r.output;  // auto: float32, no warning
 }
 
+// Which OpenBLAS core a CPU should run on (blas_core_override_for): only a
+// core older than the ISA in effect is replaced; a good detection is kept.
+TEST(CpuFeatures, BlasCoreOverrideReplacesOnlyKernelsOlderThanTheIsa) {
+  EXPECT_EQ(blas_core_override_for("Prescott", "avx512_core_amx").value_or(""), "SkylakeX");
+  EXPECT_EQ(blas_core_override_for("Prescott", "avx512_core").value_or(""), "SkylakeX");
+  EXPECT_EQ(blas_core_override_for("Nehalem", "avx2").value_or(""), "Haswell");
+  EXPECT_EQ(blas_core_override_for("SkylakeX", "avx2").value_or(""), "Haswell");  // an AVX2 cap on AVX-512
+  EXPECT_FALSE(blas_core_override_for("SkylakeX", "avx512_core_bf16").has_value());
+  EXPECT_FALSE(blas_core_override_for("Zen", "avx512_core_bf16").has_value());  // Zen 4 as 0.3.21 names it
+  EXPECT_FALSE(blas_core_override_for("Zen", "avx2").has_value());
+  EXPECT_FALSE(blas_core_override_for("Haswell", "avx2").has_value());
+  EXPECT_FALSE(blas_core_override_for("Prescott", "sse41").has_value());
+  EXPECT_FALSE(blas_core_override_for("", "avx512_core").has_value());  // OpenBLAS not loaded
+}
+
+// The CLI starts OpenBLAS on the core the CPU deserves: the doctor's report
+// names a core that matches the ISA, or the one the user set.
+TEST(CpuFeatures, CliRunsOpenBlasOnACoreThatMatchesTheIsa) {
+  auto r = run_command(cli_path() + " doctor --json --gemm 64");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  const std::string core = j["openblas_core"], isa = j["isa"];
+  std::printf("openblas core %s (OPENBLAS_CORETYPE=%s), isa %s\n", core.c_str(),
+              j["openblas_coretype_env"].get<std::string>().c_str(), isa.c_str());
+  if (!core.empty() && std::getenv("OPENBLAS_CORETYPE") == nullptr)
+    EXPECT_FALSE(blas_core_override_for(core, isa).has_value()) << core << " on " << isa;
+  r = run_command("OPENBLAS_CORETYPE=Haswell " + cli_path() + " doctor --json --gemm 64");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto kept = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(kept["openblas_coretype_env"], "Haswell");
+  if (!core.empty()) EXPECT_EQ(kept["openblas_core"], "Haswell");
+}
+
 }  // namespace
 }  // namespace videoprism

@@ -41,6 +41,21 @@ const CpuFeatures& cpu_features();
 enum class KernelIsa { kDefault, kAvx2, kAvx512 };
 KernelIsa kernel_isa();
 
+// The kernels libtorch's float32 GEMMs run on: OpenBLAS's core name
+// (openblas_get_corename, found at run time), "" when OpenBLAS is not loaded.
+std::string blas_core();
+
+// The OPENBLAS_CORETYPE this CPU should run with when OpenBLAS chose kernels
+// older than the ISA in effect, nullopt when its choice is fine or the
+// variable is already set. Debian's OpenBLAS 0.3.21 names CPUs newer than it
+// knows (e.g. a Sapphire Rapids Xeon) "Prescott" and runs SSE3 kernels there:
+// float32 GEMMs ~10x below the CPU's AVX-512 speed. OpenBLAS reads the
+// variable only when it loads, so a process must set it and start again (the
+// CLI does; docs/performance.md).
+std::optional<std::string> blas_core_override();
+// The rule behind it, for a given core name and ISA ("avx512_core", "avx2", ...).
+std::optional<std::string> blas_core_override_for(const std::string& core, const std::string& isa);
+
 // "auto" -> kBFloat16 on CUDA or a CPU with native bf16, kFloat32 elsewhere;
 // other names as parse_dtype.
 torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& device);

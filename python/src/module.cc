@@ -1,8 +1,10 @@
 // The `videoprism._videoprism` extension module: libvideoprism bound with
 // pybind11, one bind_* function per concept. videoprism/__init__.py re-exports it.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "videoprism/cpu_features.h"
 
 PYBIND11_MODULE(_videoprism, m) {
   m.doc() = "Native core of the videoprism package: libvideoprism bound with pybind11.";
@@ -15,4 +17,7 @@ PYBIND11_MODULE(_videoprism, m) {
   vpy::bind_model(m);
   vpy::bind_zero_shot(m);
   vpy::bind_index(m);
+  m.def("_blas_core", &videoprism::blas_core, "OpenBLAS's core name (its float32 kernels), '' if not loaded.");
+  m.def("_blas_core_override", [] { return videoprism::blas_core_override(); },
+        "The OPENBLAS_CORETYPE this CPU needs when OpenBLAS picked older kernels, else None.");
 }

@@ -33,6 +33,28 @@ from ._videoprism import (
     save_npz,
 )
 
+
+def _check_blas_core() -> None:
+    # OpenBLAS picks its kernels once, when it loads: a CPU newer than
+    # Debian's OpenBLAS knows runs float32 GEMMs on SSE3 (~10x slow). The CLI
+    # restarts itself with OPENBLAS_CORETYPE set; a Python process cannot, so
+    # it says what to set (docs/performance.md).
+    from ._videoprism import _blas_core, _blas_core_override
+
+    core = _blas_core_override()
+    if core is not None:
+        import warnings
+
+        warnings.warn(
+            f"OpenBLAS runs its {_blas_core()!r} kernels on this CPU, so float32 models run up to 10x "
+            f"slower than they can; start Python with OPENBLAS_CORETYPE={core} in the environment",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+_check_blas_core()
+
 __all__ = [
     "__version__",
     "Model",

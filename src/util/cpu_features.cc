@@ -1,6 +1,7 @@
 #include "videoprism/cpu_features.h"
 
 #include <cpuid.h>
+#include <dlfcn.h>
 
 #include <ATen/Context.h>
 
@@ -125,6 +126,32 @@ const bool kOneDnnFollowsTheCap = [] {
 }();
 
 }  // namespace
+
+std::string blas_core() {
+  using CoreName = char* (*)();
+  const auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* name = core != nullptr ? core() : nullptr;
+  return name != nullptr ? name : "";
+}
+
+std::optional<std::string> blas_core_override_for(const std::string& core, const std::string& isa) {
+  if (core.empty()) return std::nullopt;
+  const std::string name = upper(core);
+  // OpenBLAS's x86-64 cores whose kernels use AVX-512 or AVX2 (its names for
+  // them in 0.3.21 and later).
+  const bool core_avx512 = name == "SKYLAKEX" || name == "COOPERLAKE" || name == "SAPPHIRERAPIDS";
+  const bool core_avx2 = core_avx512 || name == "HASWELL" || name == "ZEN";
+  const bool cpu_avx512 = isa.rfind("avx512", 0) == 0;
+  const bool cpu_avx2 = cpu_avx512 || isa == "avx2";
+  if (cpu_avx512 && !core_avx2) return "SkylakeX";
+  if (cpu_avx2 && !cpu_avx512 && (!core_avx2 || core_avx512)) return "Haswell";  // an AVX2 CPU, or an AVX2 cap
+  return std::nullopt;
+}
+
+std::optional<std::string> blas_core_override() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return std::nullopt;
+  return blas_core_override_for(blas_core(), cpu_features().isa());
+}
 
 torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& device) {
   if (name == "auto") return device.is_cuda() || cpu_features().native_bf16 ? torch::kBFloat16 : torch::kFloat32;
