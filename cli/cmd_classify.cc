@@ -113,7 +113,7 @@ VP_REGISTER_COMMAND("classify", "Zero-shot video classification against text lab
   sub.add_option("--batch", args->batch, "Clips per forward")->capture_default_str();
   sub.add_option("--dtype", args->dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
-  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--json", args->json, "One JSON object per video (top-k and all probabilities)");
   sub.footer(
       "Example:\n  videoprism classify --checkpoint flax_lvt_base_f16r288_repeated.npz --tokenizer c4_en.model \\\n"

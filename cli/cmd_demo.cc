@@ -49,7 +49,7 @@ std::function<int()> setup_demo(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--tokenizer", options->tokenizer, "SentencePiece model (default: $VIDEOPRISM_TOKENIZER)");
   sub.add_option("--mnist", options->mnist_dir, "Fashion-MNIST IDX folder (default /usr/share/datasets/fashion-mnist)");
-  sub.add_option("--threads", options->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", options->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.footer("Example:\n  videoprism demo --out demo-out           # ~17 min on 2 cores\n  videoprism demo --quick --out demo-quick  # ~2 min smoke run");
   return [options] { return run_demo_command(*options); };
 }

@@ -76,7 +76,7 @@ int run_doctor(const DoctorArgs& args) {
 VP_REGISTER_COMMAND("doctor", "What this machine offers: CPU, ISA, native bf16, GEMM ceilings, threads", [](CLI::App& sub) {
   auto args = std::make_shared<DoctorArgs>();
   sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul)")->capture_default_str();
-  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--json", args->json, "One JSON object");
   sub.footer("Example:\n  videoprism doctor\n  ONEDNN_MAX_CPU_ISA=AVX2 videoprism doctor --json   # as an AVX2-only CPU");
   return [=] { return run_doctor(*args); };

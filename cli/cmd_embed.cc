@@ -127,7 +127,7 @@ VP_REGISTER_COMMAND("embed", "Video (per window) and text embeddings to .npz or 
   sub.add_flag("--frame-embeddings", args->frame_embeddings, "Also write per-frame embeddings [N,K,T,D]");
   sub.add_option("--dtype", args->dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
-  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--json", args->json, "Print a JSON summary");
   sub.footer(
       "Example:\n  videoprism embed --checkpoint flax_lvt_base_f16r288_repeated.npz --tokenizer c4_en.model \\\n"

@@ -177,7 +177,7 @@ void add_common(CLI::App* app, EvalArgs& args) {
   app->add_option("--size", args.size, "Frame size (default: position embedding x patch)");
   app->add_option("--feature-batch", args.feature_batch, "Clips per encoder forward")->capture_default_str();
   app->add_option("--device", args.device, "cpu or cuda")->capture_default_str();
-  app->add_option("--threads", args.threads, "Intra-op threads (0: libtorch default)");
+  app->add_option("--threads", args.threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   app->add_option("--out", args.out, "Write the result JSON here (atomically)");
 }
 

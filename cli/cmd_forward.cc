@@ -77,7 +77,7 @@ VP_REGISTER_COMMAND("forward", "Run a model on named arrays (.npz) and write all
   sub.add_option("--out", args->out, "Output .npz")->required();
   sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
-  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--fused-residual", args->fused_residual,
                "CUDA bf16: add bias and residual inside the projection GEMMs (RunOptions::fused_residual)");
   sub.footer(

@@ -33,7 +33,10 @@ int run_index(IndexArgs args) {
   });
   nlohmann::json summary{{"db", args.db},         {"embedded", report.embedded}, {"skipped", report.skipped},
                          {"removed", report.removed}, {"failed", report.failed},   {"files", report.files},
-                         {"vectors", report.vectors}, {"seconds", report.seconds}};
+                         {"vectors", report.vectors}, {"seconds", report.seconds},
+                         {"clips", report.embed.clips}, {"embed_seconds", report.embed.wall_s},
+                         {"model_seconds", report.embed.model_s}, {"wait_decode_seconds", report.embed.wait_decode_s},
+                         {"clips_per_second", report.embed.wall_s > 0 ? report.embed.clips / report.embed.wall_s : 0.0}};
   if (args.json)
     std::cout << summary.dump(-1, ' ', false, videoprism::kJsonReplace) << "\n";
   else
@@ -60,7 +63,7 @@ VP_REGISTER_COMMAND("index", "Build or update a searchable video index (SQLite +
       ->capture_default_str();
   sub.add_option("--dtype", b.dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", b.device, "cpu or cuda")->capture_default_str();
-  sub.add_option("--threads", b.threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", b.threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--json", args->json, "Print a JSON summary: embedded, skipped, removed, failed, files, vectors");
   sub.footer(
       "Example:\n  videoprism index --checkpoint flax_lvt_base_f16r288_repeated.npz --tokenizer c4_en.model \\\n"

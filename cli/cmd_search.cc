@@ -56,7 +56,7 @@ VP_REGISTER_COMMAND("search", "Search an index by text or by example video", [](
   sub.add_option("--tokenizer", args->options.tokenizer, "SentencePiece model if the index recorded none");
   sub.add_option("--dtype", args->options.dtype, kDtypeHelp)->capture_default_str();
   sub.add_option("--device", args->options.device, "cpu or cuda")->capture_default_str();
-  sub.add_option("--threads", args->options.threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->options.threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--json", args->json, "JSON array of {path, window, start_s, end_s, score}");
   sub.footer(
       "Example:\n  videoprism search --db ~/videos.vpdb \"a dog catching a frisbee\" -k 5\n"

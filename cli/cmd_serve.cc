@@ -53,7 +53,7 @@ VP_REGISTER_COMMAND("serve", "Search an index in the browser: web page and JSON 
       ->capture_default_str();
   sub.add_option("--port", o.port, "Port (0: any free port, printed)")->capture_default_str();
   sub.add_option("--threads", o.threads, "HTTP worker threads (0: max(4, cores))");
-  sub.add_option("--model-threads", o.model_threads, "Intra-op threads of the model (0: libtorch default)");
+  sub.add_option("--model-threads", o.model_threads, "Intra-op threads of the model (0: every core, or OMP_NUM_THREADS)");
   sub.add_option("--token", o.token, "Require this bearer token on /api/ (open the page at /#token=TOKEN)");
   sub.add_option("--cache-dir", o.cache_dir, "Thumbnails and previews (default: ~/.cache/videoprism/serve/<db>)");
   sub.add_option("--checkpoint", o.checkpoint, "Checkpoint (default: the index's; must be the same model)");

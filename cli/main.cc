@@ -13,6 +13,7 @@
 #include "command.h"
 #include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
+#include "videoprism/model.h"
 
 namespace videoprism::cli {
 
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
     restart = true;
   }
   if (restart) execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+  // Every core this process may use, unless OMP_NUM_THREADS says otherwise:
+  // libtorch's own default here is 1 of 2. `--threads N` still overrides.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) videoprism::set_compute_threads(videoprism::available_cores());
   using namespace videoprism::cli;
   CLI::App app{"videoprism: Google's VideoPrism video foundation model in C++"};
   app.require_subcommand(1);

@@ -8,8 +8,8 @@
 #   oneDNN (bf16 matmuls, convolutions) ONEDNN_MAX_CPU_ISA=AVX2 (DNNL_ for older names)
 #   OpenBLAS (float32 GEMMs)            OPENBLAS_CORETYPE=Haswell: the kernels Zen 3 runs
 #
-# Our own kernels (src/ops) are compiled for baseline x86-64 and dispatch on
-# nothing, so they need no switch.
+#   our own kernels (src/ops)          ONEDNN_MAX_CPU_ISA too: kernel_isa() picks
+#                                      their AVX2 row functions under the cap
 case "${1:-}" in
   avx2)
     export ATEN_CPU_CAPABILITY=avx2

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -261,6 +262,10 @@ TEST(Stage1Training, TinyModelLearnsCaptionedMovingShapes) {
   config.adamw.weight_decay = 1e-4;
   config.checkpoint_every = 100;
   config.plot = true;
+  // VP_LEARNING_SEED=N: the same run from another training seed, to measure
+  // the spread that the thresholds below are set from (docs/testing.md).
+  if (const char* seed = std::getenv("VP_LEARNING_SEED")) config.seed = std::stoull(seed);
+  std::printf("training seed %llu\n", static_cast<unsigned long long>(config.seed));
   const auto start = std::chrono::steady_clock::now();
   Stage1Trainer trainer(config, dir.file("run"), false);
   auto steps = trainer.run();

@@ -32,6 +32,12 @@ struct CpuFeatures {
   std::string isa() const;
 };
 
+// The CPUs this process may run on (its affinity mask; cgroup quotas aside).
+// libtorch 1.13's own default is 1 thread on some 2-vCPU machines (this
+// project's among them), so front-ends start with this many (the CLI and the
+// Python package, unless OMP_NUM_THREADS is set).
+int available_cores();
+
 // Detected once (cpuid + xgetbv + the environment); thread-safe.
 const CpuFeatures& cpu_features();
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "videoprism/embedder.h"
 #include "videoprism/video_index.h"
 
 namespace videoprism {
@@ -45,6 +46,10 @@ struct IndexBuildReport {
   int64_t files = 0, vectors = 0;  // in the index afterwards
   double seconds = 0;
   bool interrupted = false;        // on_progress stopped the build
+  // The embedding pass over new and changed files: clips, its wall time
+  // (decode overlapped, each file committed), time in the model, time the
+  // model waited for decoded clips.
+  EmbedStats embed;
 };
 
 using FileErrorFn = std::function<void(const std::string& path, const std::string& message)>;

@@ -126,7 +126,8 @@ With neither, the model is detected from the checkpoint's keys and shapes
 (as `videoprism info`). Loading is strict: every array must match a parameter
 by name, shape and dtype.
 dtype:  "float32" or "bfloat16" activations.  device: "cpu" or "cuda[:N]".
-threads: compute threads (None: leave libtorch's setting).)doc");
+threads: compute threads (None: as set at import: every CPU this process may use,
+         or OMP_NUM_THREADS).)doc");
 
   cls.def_property_readonly("config", [](const PyModel& s) {
        return py::module_::import("json").attr("loads")(config_to_json(s.model->config()).dump());

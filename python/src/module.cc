@@ -5,6 +5,7 @@
 
 #include "bindings.h"
 #include "videoprism/cpu_features.h"
+#include "videoprism/model.h"
 
 PYBIND11_MODULE(_videoprism, m) {
   m.doc() = "Native core of the videoprism package: libvideoprism bound with pybind11.";
@@ -17,6 +18,8 @@ PYBIND11_MODULE(_videoprism, m) {
   vpy::bind_model(m);
   vpy::bind_zero_shot(m);
   vpy::bind_index(m);
+  m.def("_use_available_cores", [] { videoprism::set_compute_threads(videoprism::available_cores()); },
+        "Sets the compute threads to the CPUs this process may use.");
   m.def("_blas_core", &videoprism::blas_core, "OpenBLAS's core name (its float32 kernels), '' if not loaded.");
   m.def("_blas_core_override", [] { return videoprism::blas_core_override(); },
         "The OPENBLAS_CORETYPE this CPU needs when OpenBLAS picked older kernels, else None.");

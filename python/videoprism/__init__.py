@@ -55,6 +55,21 @@ def _check_blas_core() -> None:
 
 _check_blas_core()
 
+
+def _default_threads() -> None:
+    # libtorch's own default is one thread on some 2-vCPU machines: start with
+    # every CPU this process may use, unless OMP_NUM_THREADS says otherwise
+    # (as the CLI does). `threads=` on `load` still overrides.
+    import os
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        from ._videoprism import _use_available_cores
+
+        _use_available_cores()
+
+
+_default_threads()
+
 __all__ = [
     "__version__",
     "Model",

@@ -252,7 +252,7 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
       if (!options.on_progress(progress)) throw Stop{};
     };
     try {
-      embedder.run(
+      report.embed = embedder.run(
           todo,
           [&](const VideoEmbedding& v) {
             IndexedFile file;

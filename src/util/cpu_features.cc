@@ -2,6 +2,7 @@
 
 #include <cpuid.h>
 #include <dlfcn.h>
+#include <sched.h>
 
 #include <ATen/Context.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
@@ -94,6 +96,14 @@ std::string CpuFeatures::isa() const {
   if (avx512f && cap >= 4) return "avx512_core";
   if (avx2 && cap >= 3) return "avx2";
   return "sse41";
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
 }
 
 const CpuFeatures& cpu_features() {
