@@ -22,6 +22,7 @@
 #                  both (VIDEOPRISM_KEEP_OMP_WAIT=1 for ours).
 #
 # Variables: VIDEOPRISM_BIN (default build/videoprism of this checkout),
+# VIDEOPRISM_GOLDEN_DIR (default ../shared/golden: a parity check of the port first),
 # TORCH_VIDEOPRISM_DIR (default bench/port/torch_videoprism, git-ignored: the
 # port is never part of this repository). python3-torch is installed with apt
 # when missing (needs root or sudo).
@@ -93,5 +94,13 @@ export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
 echo "run_side_by_side: CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); ISA $isa;" \
   "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(libgomp default)};" \
   "threads $threads; ours: $bin; port: $port" >&2
+# The port computes what the official code does: its own Flax converter loads a
+# golden case (../shared/golden, where present) and its output is compared
+# (our suite holds ours to the same fixtures: GoldenParity tests).
+golden="${VIDEOPRISM_GOLDEN_DIR:-$root/../shared/golden}/encoder_tiny"
+if [ -f "$golden/params.npz" ]; then
+  /usr/bin/python3 "$root/bench/port/side_by_side.py" --port "$port" --bin "$bin" --parity "$golden" ||
+    echo "run_side_by_side: the port does not reproduce $golden within 1e-4 (timings follow anyway)" >&2
+fi
 exec /usr/bin/python3 "$root/bench/port/side_by_side.py" --bin "$bin" --port "$port" --isa "$isa" \
   --model "$model" --threads "$threads" --frames "$frames" --size "$size" --runs "$runs" --rounds "$rounds"
