@@ -78,9 +78,8 @@ def openblas_core():
 def install_flex_attention_stand_in():
     """The port imports flex_attention at module level; torch 1.13 lacks it and
     the port calls it on CUDA only: an empty stand-in satisfies the import."""
-    import torch  # noqa: F401  (the stand-in hangs under torch.nn)
     try:
-        import torch.nn.attention.flex_attention  # noqa: F401
+        importlib.import_module("torch.nn.attention.flex_attention")
     except ImportError:
         def cuda_only(*_args, **_kwargs):
             raise RuntimeError("flex_attention stand-in: the port's CUDA path is not benchmarked here")
@@ -213,6 +212,9 @@ def orchestrate(a):
                "ours_seconds_min": ours["seconds_min"], "port_seconds_min": port["seconds_min"],
                "ratio_port_over_ours": port["seconds_per_clip"] / ours["seconds_per_clip"],
                "ours_peak_rss_mb": ours["peak_rss_mb"], "port_peak_rss_mb": port["peak_rss_mb"],
+               "tflop_per_clip": ours["tflop_per_clip"], "gemm_ceiling_tflops": ours["gemm_ceiling_tflops"],
+               "ours_fraction_of_ceiling": ours["fraction_of_ceiling"],
+               "port_fraction_of_ceiling": ours["tflop_per_clip"] / port["seconds_per_clip"] / ours["gemm_ceiling_tflops"],
                "ours_threads": ours["threads"], "port_threads": port["threads"],
                "openblas_core_port": port["openblas_core"], "torch_port": port["torch"]}
         rows.append(row)
@@ -231,7 +233,10 @@ def orchestrate(a):
     print(f"\n{head['cpu']}; ISA {a.isa} (ours: {head['isa_ours']}); OPENBLAS_CORETYPE={env_core or '(unset)'}, "
           f"OpenBLAS core ours {head['openblas_core_ours']}, port {summary['openblas_core_port']}\n"
           f"{preset}, float32, batch 1, {a.frames}x{a.size}x{a.size}, {a.threads} threads, "
-          f"s/clip: median of {a.runs} after 1 warm-up; min: the least disturbed run; {a.rounds} round(s)\n")
+          f"s/clip: median of {a.runs} after 1 warm-up; min: the least disturbed run; {a.rounds} round(s)\n"
+          f"{rows[-1]['tflop_per_clip']:.3f} TFLOP per clip; float32 GEMM ceiling (ours, last round) "
+          f"{rows[-1]['gemm_ceiling_tflops']:.3f} TFLOP/s: ours at {rows[-1]['ours_fraction_of_ceiling']:.2f} of it, "
+          f"the port at {rows[-1]['port_fraction_of_ceiling']:.2f}\n")
     print("| round | ours s/clip | port s/clip | port / ours | ours min | port min | port / ours (min) "
           "| ours peak RSS MB | port peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|")
