@@ -35,6 +35,10 @@ isa=native threads=2 frames=16 size=288 runs=3 rounds=1 model=B blas_core=auto o
 
 die() { echo "run_side_by_side: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
+  if [ "$1" = -h ] || [ "$1" = --help ]; then
+    sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit 0
+  fi
   [ $# -ge 2 ] || die "$1 expects a value"
   case "$1" in
     --isa) isa=$2 ;;
