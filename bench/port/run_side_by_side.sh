@@ -104,7 +104,7 @@ echo "run_side_by_side: CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 
 golden="${VIDEOPRISM_GOLDEN_DIR:-$root/../shared/golden}/encoder_tiny"
 if [ -f "$golden/params.npz" ]; then
   /usr/bin/python3 "$root/bench/port/side_by_side.py" --port "$port" --bin "$bin" --parity "$golden" ||
-    echo "run_side_by_side: the port does not reproduce $golden within 1e-4 (timings follow anyway)" >&2
+    echo "run_side_by_side: the parity check on $golden failed (above); timings follow anyway" >&2
 fi
 exec /usr/bin/python3 "$root/bench/port/side_by_side.py" --bin "$bin" --port "$port" --isa "$isa" \
   --model "$model" --threads "$threads" --frames "$frames" --size "$size" --runs "$runs" --rounds "$rounds"
