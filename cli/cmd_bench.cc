@@ -344,7 +344,10 @@ int run_breakdown(const BenchArgs& args) {
   // The model's own call, as `bench --device cuda` times it: a video already on
   // the device in the run's dtype, outputs left there.
   torch::Tensor video = torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device, run.dtype);
+  // Inference as `bench` and the applications run it: no autograd graph (with
+  // one, attention takes its training path and the profile misleads).
   auto forward = [&] {
+    torch::NoGradGuard no_grad;
     TensorMap out = model.encode_video(video, {}, run);
     synchronize(run.device);
     return out;

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "layers/position_embedding.h"
+#include "ops/batched_matmul.h"
+#include "ops/blas_threads.h"
 #include "ops/capped_softmax.h"
 #include "ops/layer_norm_kernel.h"
 #include "test_util.h"
@@ -484,6 +486,37 @@ TEST(Scan, UnscannedEqualsScanned) {
 }
 
 // f. Fused softmax kernel against its unfused reference (and the formula).
+// The batch split over threads (float32 CPU inference) gives torch::matmul's
+// products for attention's shapes, strided inputs included, and leaves
+// OpenBLAS's thread count as it found it.
+TEST(BatchedMatmul, MatchesTorchMatmulAndRestoresBlasThreads) {
+  torch::NoGradGuard no_grad;
+  const int saved_threads = at::get_num_threads();
+  at::set_num_threads(2);
+  const int blas_before = ops::blas_num_threads();
+  torch::manual_seed(7);
+  struct Shape { int64_t b, n, t, s, h; };
+  for (const Shape& sh : {Shape{2, 3, 17, 17, 8}, Shape{5, 2, 4, 33, 16}, Shape{1, 1, 9, 9, 4}}) {
+    const torch::Tensor q = torch::randn({sh.b, sh.n, sh.t, sh.h});   // [B, N, T, H]
+    const torch::Tensor k = torch::randn({sh.b, sh.n, sh.s, sh.h});   // [B, N, S, H]
+    const torch::Tensor v = torch::randn({sh.b, sh.n, sh.s, sh.h});   // [B, N, S, H]
+    const torch::Tensor scores = ops::batched_matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
+    const torch::Tensor expected = torch::matmul(q, k.transpose(-1, -2));
+    ASSERT_EQ(scores.sizes(), expected.sizes());
+    EXPECT_LT(max_abs_diff(scores, expected), 1e-4);
+    const torch::Tensor probs = torch::softmax(scores, -1);
+    const torch::Tensor out = ops::batched_matmul(probs, v);  // [B, N, T, H]
+    EXPECT_LT(max_abs_diff(out, torch::matmul(probs, v)), 1e-5);
+    EXPECT_EQ(ops::blas_num_threads(), blas_before);
+  }
+  // Autograd and bf16 take torch::matmul; an empty batch stays empty.
+  const torch::Tensor a = torch::randn({4, 3, 5}).to(torch::kBFloat16), b = torch::randn({4, 5, 2}).to(torch::kBFloat16);
+  EXPECT_EQ(ops::batched_matmul(a, b).scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(ops::batched_matmul(torch::randn({0, 3, 5}), torch::randn({0, 5, 2})).sizes(), (std::vector<int64_t>{0, 3, 2}));
+  at::set_num_threads(saved_threads);
+}
+
+
 TEST(CappedSoftmax, FusedMatchesReference) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(23);

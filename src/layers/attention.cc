@@ -6,6 +6,7 @@
 
 #include "layers/epilogues.h"
 #include "layers/module_util.h"
+#include "ops/batched_matmul.h"
 #include "ops/capped_softmax.h"
 #include "videoprism/error.h"
 
@@ -123,7 +124,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
     torch::Tensor logits, probs;
     {
       profile::Region region("scores", half_flops);
-      logits = torch::matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
+      logits = ops::batched_matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
     }
     {
       profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
@@ -131,7 +132,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
       logits = torch::Tensor();
     }
     profile::Region region("values", half_flops);
-    encoded = torch::matmul(probs, v);  // [B, N, T, H]
+    encoded = ops::batched_matmul(probs, v);  // [B, N, T, H]
   } else {
     // Long sequences at inference (the auxiliary layers attend over all T*N
     // tokens: 12 x 4096 x 4096 logits for B): a block of query rows at a time,
@@ -144,7 +145,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
       torch::Tensor logits, probs;
       {
         profile::Region region("scores", block_flops);
-        logits = torch::matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
+        logits = ops::batched_matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
       }
       {
         profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
@@ -152,7 +153,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
         logits = torch::Tensor();
       }
       profile::Region region("values", block_flops);
-      blocks.push_back(torch::matmul(probs, v));  // [B, N, len, H]
+      blocks.push_back(ops::batched_matmul(probs, v));  // [B, N, len, H]
     }
     profile::Region region("merge_blocks", 0, 2 * pass_bytes(blocks.front(), 1, 1) * double(blocks.size()));
     encoded = torch::cat(blocks, 2);

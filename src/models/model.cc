@@ -1,6 +1,5 @@
 #include "videoprism/model.h"
 
-#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "layers/epilogues.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
+#include "ops/blas_threads.h"
 #include "videoprism/error.h"
 #include "videoprism/limits.h"
 #include "videoprism/profile.h"
@@ -40,12 +40,8 @@ void set_compute_threads(int n) {
   // set_num_threads costs milliseconds even when nothing changes (it resets
   // the thread pools): 6 ms of a 7 ms tiny forward before this check.
   if (torch::get_num_threads() != n) torch::set_num_threads(n);
-  // OpenBLAS is libtorch's dependency, not ours: found at run time, if loaded.
-  using GetThreads = int (*)();
-  using SetThreads = void (*)(int);
-  static const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (get != nullptr && set != nullptr && get() != n) set(n);
+  // OpenBLAS is libtorch's dependency, not ours: its pool, if loaded.
+  ops::set_blas_num_threads(n);
 }
 
 void apply_run_options(const RunOptions& options) {
