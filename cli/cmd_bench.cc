@@ -352,6 +352,7 @@ int run_breakdown(const BenchArgs& args) {
   torch::Tensor video =
       torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device, activation_dtype(run.dtype));
   auto forward = [&] {
+    torch::NoGradGuard no_grad;  // as Model::forward (and int8 runs only without gradients)
     TensorMap out = model.encode_video(video, {}, run);
     synchronize(run.device);
     return out;
@@ -432,7 +433,7 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
                                "Preset (--train: default LvT-B; a model config JSON also works)")
                     ->capture_default_str();
   auto* dtype = sub.add_option("--dtype", args->dtypes, "auto, f32, bf16 and/or int8 (default auto: bf16 where the CPU has native bf16 or on CUDA, else f32; --train and --breakdown: one)")
-                    ->expected(1, 2);
+                    ->expected(1, 3);
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--frames", args->frames, "Frames per clip")->capture_default_str();
   sub.add_option("--size", args->size, "Frame size (pixels)")->capture_default_str();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "videoprism/error.h"
+#include "videoprism/profile.h"
 
 namespace videoprism::ops {
 namespace {
@@ -52,8 +54,46 @@ void run_matmul(const dnnl::matmul& primitive, const dnnl::matmul::primitive_des
   stream.wait();
 }
 
+// Rows per oneDNN call in Int8Linear::forward (256 x 3072 s32: 3 MB).
+constexpr int64_t kRowBlock = 256;
+
 // Round to nearest even for |v| < 2^22 with two adds the compiler can vectorize.
 inline float round_even(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
+}  // namespace
+
+namespace {
+
+// Quantizes rows [begin, end) of x [M, K] into q, scales into sp. Written so
+// the compiler vectorizes both loops: the largest |x| as the maximum of the
+// float bit patterns with the sign cleared (ordered like the values, and NaN
+// / infinity above every finite value, which flags them at no extra cost).
+void quantize_row_range(const float* xp, int64_t k, int64_t begin, int64_t end, int8_t* qp, float* sp) {
+  constexpr uint32_t kInfBits = 0x7f800000u;
+  for (int64_t r = begin; r < end; ++r) {
+    const float* row = xp + r * k;
+    int8_t* out = qp + r * k;
+    uint32_t max_bits = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      uint32_t bits;
+      std::memcpy(&bits, &row[j], sizeof bits);
+      bits &= 0x7fffffffu;
+      max_bits = bits > max_bits ? bits : max_bits;
+    }
+    if (max_bits >= kInfBits) {  // the row's outputs come out NaN, as the float32 GEMM's would
+      sp[r] = std::nanf("");
+      std::fill(out, out + k, int8_t{0});
+      continue;
+    }
+    float amax;
+    std::memcpy(&amax, &max_bits, sizeof amax);
+    const float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    const float inv = 1.0f / s;
+    sp[r] = s;
+    // |row[j] * inv| <= 127 up to rounding, so the rounded value fits.
+    for (int64_t j = 0; j < k; ++j) out[j] = static_cast<int8_t>(static_cast<int32_t>(round_even(row[j] * inv)));
+  }
+}
 
 }  // namespace
 
@@ -66,28 +106,8 @@ torch::Tensor quantize_rows(const torch::Tensor& x, torch::Tensor& scale) {
   const float* xp = x.data_ptr<float>();
   int8_t* qp = q.data_ptr<int8_t>();
   float* sp = scale.data_ptr<float>();
-  at::parallel_for(0, m, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, k)), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* row = xp + r * k;
-      int8_t* out = qp + r * k;
-      float amax = 0.0f;
-      bool finite = true;
-      for (int64_t j = 0; j < k; ++j) {
-        amax = std::max(amax, std::fabs(row[j]));
-        finite = finite && std::isfinite(row[j]);
-      }
-      if (!finite) {  // the row's outputs come out NaN, as the float32 GEMM's would
-        sp[r] = std::nanf("");
-        std::fill(out, out + k, int8_t{0});
-        continue;
-      }
-      const float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-      const float inv = 1.0f / s;
-      sp[r] = s;
-      for (int64_t j = 0; j < k; ++j)
-        out[j] = static_cast<int8_t>(std::min(127.0f, std::max(-127.0f, round_even(row[j] * inv))));
-    }
-  });
+  at::parallel_for(0, m, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, k)),
+                   [&](int64_t begin, int64_t end) { quantize_row_range(xp, k, begin, end, qp, sp); });
   return q;
 }
 
@@ -193,31 +213,45 @@ torch::Tensor Int8Linear::forward(const torch::Tensor& x) const {
   const int64_t m = rows.size(0);
   torch::Tensor out = torch::empty({m, n}, torch::kFloat32);  // [M, N]
   if (m == 0) return out.view(sizes);
-  torch::Tensor row_scale;                                 // [M]
-  torch::Tensor q = quantize_rows(rows, row_scale);        // [M, K] int8
-  std::shared_ptr<const Impl::Entry> e = impl_->entry(m);
-  torch::Tensor acc = torch::empty({m, n}, torch::kInt32);  // [M, N]
-  run_matmul(e->primitive, e->pd, q, *e->weights, acc);
-
-  const int32_t* ap = acc.data_ptr<int32_t>();
-  const float* rs = row_scale.data_ptr<float>();
+  torch::Tensor row_scale;  // [M]
+  torch::Tensor q;          // [M, K] int8
+  {
+    profile::Region region("quantize", 0, profile::active() ? double(m * k) * 5 : 0.0);
+    q = quantize_rows(rows, row_scale);
+  }
+  // A block of rows at a time: the s32 result of one block stays in cache
+  // for the dequantizing pass, and is never a fresh multi-MB allocation.
+  const int64_t block = std::min(m, kRowBlock);
+  torch::Tensor acc = torch::empty({block, n}, torch::kInt32);  // [block, N]
   const float* cs = impl_->column_scale.data_ptr<float>();
   const float* bp = impl_->bias.defined() ? impl_->bias.data_ptr<float>() : nullptr;
-  float* yp = out.data_ptr<float>();
-  at::parallel_for(0, m, std::max<int64_t>(1, 32768 / n), [&](int64_t begin, int64_t end) {
-    std::vector<float> scale(static_cast<size_t>(n));
-    for (int64_t r = begin; r < end; ++r) {
-      const int32_t* a = ap + r * n;
-      float* y = yp + r * n;
-      const float s = rs[r];
-      for (int64_t j = 0; j < n; ++j) scale[j] = s * cs[j];
-      if (bp != nullptr) {
-        for (int64_t j = 0; j < n; ++j) y[j] = static_cast<float>(a[j]) * scale[j] + bp[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) y[j] = static_cast<float>(a[j]) * scale[j];
-      }
+  for (int64_t start = 0; start < m; start += block) {
+    const int64_t len = std::min(block, m - start);
+    std::shared_ptr<const Impl::Entry> e = impl_->entry(len);
+    torch::Tensor part = acc.narrow(0, 0, len);
+    {
+      profile::Region region("s8gemm", profile::matmul_flops(len, n, k));
+      run_matmul(e->primitive, e->pd, q.narrow(0, start, len), *e->weights, part);
     }
-  });
+    profile::Region region("dequantize", 0, profile::active() ? double(len * n) * 8 : 0.0);
+    const int32_t* ap = acc.data_ptr<int32_t>();
+    const float* rs = row_scale.data_ptr<float>() + start;
+    float* yp = out.data_ptr<float>() + start * n;
+    at::parallel_for(0, len, std::max<int64_t>(1, 32768 / n), [&](int64_t begin, int64_t end) {
+      std::vector<float> scale(static_cast<size_t>(n));
+      for (int64_t r = begin; r < end; ++r) {
+        const int32_t* a = ap + r * n;
+        float* y = yp + r * n;
+        const float s = rs[r];
+        for (int64_t j = 0; j < n; ++j) scale[j] = s * cs[j];
+        if (bp != nullptr) {
+          for (int64_t j = 0; j < n; ++j) y[j] = static_cast<float>(a[j]) * scale[j] + bp[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) y[j] = static_cast<float>(a[j]) * scale[j];
+        }
+      }
+    });
+  }
   return out.view(sizes);
 }
 
