@@ -58,9 +58,12 @@ double peak_rss_mb() {
 
 void synchronize(const torch::Device& device) { profile::synchronize(device); }
 
-const char* dtype_label(torch::ScalarType dtype) { return dtype == torch::kBFloat16 ? "bf16" : "f32"; }
+const char* dtype_label(torch::ScalarType dtype) {
+  return dtype == torch::kBFloat16 ? "bf16" : dtype == torch::kQInt8 ? "int8" : "f32";
+}
 
-// Best-of-5 TFLOP/s of an n^3 matmul in the given dtype.
+// Best-of-5 TFLOP/s of an n^3 matmul in the given dtype (int8: s8 x s8 -> s32
+// tera-ops/s of the oneDNN GEMM alone).
 double gemm_ceiling(int n, torch::ScalarType dtype, const torch::Device& device) {
   return gemm_tflops(n, dtype, device, 5);
 }
@@ -81,7 +84,9 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   const Preset& preset = find_preset(args.preset);
   Model model(preset.config);
   model.init_random(0);
-  model.to(run.device);
+  const double prepare_start = now_seconds();
+  model.prepare_for_inference(run);  // int8: quantizes the weights
+  const double prepare_seconds = now_seconds() - prepare_start;
   torch::Tensor video = torch::rand({args.batch, args.frames, args.size, args.size, 3});
   TensorMap inputs{{"inputs", video}};
 
@@ -121,6 +126,7 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
                       {"size", args.size},
                       {"seconds_per_clip", per_clip},
                       {"seconds_min", times.front() / args.batch},
+                      {"prepare_seconds", prepare_seconds},
                       {"first_run_seconds", first_run},
                       {"clips_per_second", 1.0 / per_clip},
                       {"tflop_per_clip", flops / 1e12},
@@ -328,7 +334,7 @@ int run_cuda_inference_bench(const BenchArgs& args) {
 // region boundary), then the same as a Markdown table.
 int run_breakdown(const BenchArgs& args) {
   const bool cuda = args.device.rfind("cuda", 0) == 0;
-  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (auto, f32 or bf16)");
+  check(args.dtypes.size() == 1 || !args.dtype_given, "bench --breakdown: give one --dtype (auto, f32, bf16 or int8)");
   const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "auto";
   const RunOptions run = inference_options(args, dtype_name);
   // --model: a preset or a model config JSON (e.g. a golden case.json).
@@ -343,9 +349,11 @@ int run_breakdown(const BenchArgs& args) {
   check(iterations > 0, "bench --breakdown: --iterations expected > 0, got ", iterations);
   // The model's own call, as `bench --device cuda` times it: a video already on
   // the device in the run's dtype, outputs left there.
-  torch::Tensor video = torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device, run.dtype);
+  torch::Tensor video =
+      torch::rand({batch, args.frames, args.size, args.size, 3}).to(run.device, activation_dtype(run.dtype));
   // Inference as `bench` and the applications run it: no autograd graph (with
-  // one, attention takes its training path and the profile misleads).
+  // one, attention takes its training path and the profile misleads; int8
+  // runs only without gradients).
   auto forward = [&] {
     torch::NoGradGuard no_grad;
     TensorMap out = model.encode_video(video, {}, run);
@@ -427,8 +435,8 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
   auto* model = sub.add_option("--model", args->preset,
                                "Preset (--train: default LvT-B; a model config JSON also works)")
                     ->capture_default_str();
-  auto* dtype = sub.add_option("--dtype", args->dtypes, "auto, f32 and/or bf16 (default auto: bf16 where the CPU has native bf16 or on CUDA, else f32; --train and --breakdown: one)")
-                    ->expected(1, 2);
+  auto* dtype = sub.add_option("--dtype", args->dtypes, "auto, f32, bf16 and/or int8 (default auto: bf16 where the CPU has native bf16 or on CUDA, else f32; --train and --breakdown: one)")
+                    ->expected(1, 3);
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--frames", args->frames, "Frames per clip")->capture_default_str();
   sub.add_option("--size", args->size, "Frame size (pixels)")->capture_default_str();
@@ -438,7 +446,7 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
                      ->capture_default_str();
   auto* iterations = sub.add_option("--iterations", args->iterations, "Timed runs; the median is reported (cuda: 20)")
                          ->capture_default_str();
-  sub.add_option("--threads", args->threads, "Intra-op threads (0: libtorch default)");
+  sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   auto* gemm = sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul; --train on cuda: 8192)")
                    ->capture_default_str();
   sub.add_option("--train", args->train,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "run_flags.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
 #include "videoprism/eval/features.h"
@@ -23,7 +24,7 @@ namespace {
 
 struct EvalArgs {
   std::string checkpoint, data, test, task = "class", kind = "map", control = "none", out, tokenizer;
-  std::string labels, labels_file, templates = "kinetics", device = "cpu";
+  std::string labels, labels_file, templates = "kinetics", device = "cpu", dtype = "f32";
   int frames = 0, size = 0, seeds = 3, epochs = 30, batch = 32, feature_batch = 8, heads = 0, threads = 0;
   double lr = 0, weight_decay = 1e-5;
 };
@@ -34,9 +35,10 @@ Model load_model(const EvalArgs& args, eval::FeatureOptions* features) {
   ModelConfig config = detect_config(args.checkpoint);
   Model model = Model::load(args.checkpoint, &config);
   features->run.device = parse_device(args.device);
+  features->run.dtype = dtype_flag(args.dtype, features->run.device);
   features->run.threads = args.threads;
   apply_run_options(features->run);
-  model.to(features->run.device);
+  model.prepare_for_inference(features->run);
   const auto& e = config.encoder;
   features->clip.num_frames = args.frames > 0 ? args.frames : e.pos_emb_shape[0];
   features->clip.size = args.size > 0 ? args.size : e.pos_emb_shape[1] * e.patch_size;
@@ -177,6 +179,8 @@ void add_common(CLI::App* app, EvalArgs& args) {
   app->add_option("--size", args.size, "Frame size (default: position embedding x patch)");
   app->add_option("--feature-batch", args.feature_batch, "Clips per encoder forward")->capture_default_str();
   app->add_option("--device", args.device, "cpu or cuda")->capture_default_str();
+  app->add_option("--dtype", args.dtype, "f32 (the default here), bf16, int8 or auto: the encoders' dtype")
+      ->capture_default_str();
   app->add_option("--threads", args.threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   app->add_option("--out", args.out, "Write the result JSON here (atomically)");
 }

@@ -75,7 +75,7 @@ VP_REGISTER_COMMAND("forward", "Run a model on named arrays (.npz) and write all
   sub.add_option("--inputs", args->inputs, "Input arrays: inputs, frame_paddings, text_token_ids, text_paddings")
       ->required();
   sub.add_option("--out", args->out, "Output .npz")->required();
-  sub.add_option("--dtype", args->dtype, "f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", args->dtype, "f32, bf16 or int8 (CPU: int8 projection GEMMs; docs/int8.md)")->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
   sub.add_flag("--fused-residual", args->fused_residual,

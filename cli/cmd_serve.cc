@@ -64,7 +64,7 @@ VP_REGISTER_COMMAND("serve", "Search an index in the browser: web page and JSON 
   sub.add_option("--timeout", o.timeout_s, "Socket read/write timeout in seconds")->capture_default_str();
   sub.add_option("--poll", o.poll_interval_s, "Seconds between checks for a new index generation")
       ->capture_default_str();
-  sub.add_option("--dtype", o.dtype, "auto (bf16 where the CPU has native bf16, else f32), f32 or bf16")->capture_default_str();
+  sub.add_option("--dtype", o.dtype, "auto (bf16 where the CPU has native bf16, else f32), f32, bf16 or int8 (CPU)")->capture_default_str();
   sub.add_option("--device", o.device, "cpu or cuda")->capture_default_str();
   sub.footer(
       "Example:\n  videoprism serve --db ~/videos.vpdb            # then open http://127.0.0.1:8080/\n"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config git
-  libtorch-dev libgloo-dev libopenblas0-pthread
+  libtorch-dev libgloo-dev libopenblas0-pthread libdnnl-dev
   libzip-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libutf8proc-dev
   libsentencepiece-dev

@@ -63,10 +63,17 @@ std::optional<std::string> blas_core_override();
 std::optional<std::string> blas_core_override_for(const std::string& core, const std::string& isa);
 
 // "auto" -> kBFloat16 on CUDA or a CPU with native bf16, kFloat32 elsewhere;
-// other names as parse_dtype.
+// other names as parse_dtype ("int8" -> kQInt8, an error on CUDA).
 torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& device);
 
-// Best-of-`repeats` TFLOP/s of an n x n x n matmul in `dtype` on `device`.
+// The activations' dtype of a run in `dtype`: float32 for kQInt8 (`--dtype
+// int8`: float32 activations, int8 projection GEMMs; docs/int8.md), else itself.
+inline torch::ScalarType activation_dtype(torch::ScalarType dtype) {
+  return dtype == torch::kQInt8 ? torch::kFloat32 : dtype;
+}
+
+// Best-of-`repeats` TFLOP/s of an n x n x n matmul in `dtype` on `device`;
+// kQInt8 (CPU): tera-ops/s of oneDNN's s8 x s8 -> s32 GEMM, the int8 path's ceiling.
 double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats = 3);
 
 // When bf16 runs on a CPU without native bf16: a one-line warning with the

@@ -18,7 +18,7 @@ struct DemoOptions {
   bool quick = false;         // tiny corpus and few steps (~3 minutes)
   int seeds = 0;              // probe seeds; 0: 3 (quick: 2)
   std::string probe = "linear";  // linear | map (linear: reliable at this scale, see report)
-  int threads = 0;            // 0: libtorch default
+  int threads = 0;            // 0: the process's setting
   bool progress = true;       // phase lines on stderr
 };
 

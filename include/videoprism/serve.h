@@ -26,7 +26,7 @@ struct ServeOptions {
   std::string host = "127.0.0.1";     // loopback by default
   int port = 8080;                    // 0: any free port (see VideoServer::bind)
   int threads = 0;                    // HTTP worker threads; 0: max(4, cores)
-  int model_threads = 0;              // intra-op threads of the model; 0: libtorch default
+  int model_threads = 0;              // intra-op threads of the model; 0: the process's setting
   std::string token;                  // non-empty: every /api/ request needs "Authorization: Bearer TOKEN"
   std::string cache_dir;              // thumbnails and previews; empty: $XDG_CACHE_HOME/videoprism/serve/<db hash>
   std::string checkpoint;             // optional; must be the index's model

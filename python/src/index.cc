@@ -31,7 +31,7 @@ ModelChoice model_choice(const py::object& model, const char* what) {
     check_arg(!m.checkpoint.empty(), what, ": the model was not loaded from a checkpoint");
     c.checkpoint = m.checkpoint;
     c.device = m.run.device.str();
-    c.dtype = m.run.dtype == torch::kBFloat16 ? "bf16" : "f32";
+    c.dtype = m.run.dtype == torch::kBFloat16 ? "bf16" : m.run.dtype == torch::kQInt8 ? "int8" : "f32";
     c.threads = m.run.threads;
     return c;
   }

@@ -55,7 +55,9 @@ std::optional<ModelConfig> requested_config(const py::object& preset, const py::
   return load_config_file(path_string(config, "load: config"));
 }
 
-std::string dtype_name(torch::ScalarType t) { return t == torch::kBFloat16 ? "bfloat16" : "float32"; }
+std::string dtype_name(torch::ScalarType t) {
+  return t == torch::kBFloat16 ? "bfloat16" : t == torch::kQInt8 ? "int8" : "float32";
+}
 
 py::dict outputs_to_dict(TensorMap& out) {
   py::dict d;

@@ -48,7 +48,34 @@ AttentionProjectionImpl::AttentionProjectionImpl(int64_t dim, int64_t num_heads,
                                                                            : std::vector<int64_t>{num_heads, dim_per_head})));
 }
 
+const ops::Int8Linear& AttentionProjectionImpl::int8_at(int64_t layer) {
+  return int8_->get(layer, [this](int64_t l) {
+    torch::Tensor weight = at_layer(w, l);  // [D, N, H]
+    const int64_t d = weight.size(0), nh = weight.size(1) * weight.size(2);
+    torch::Tensor bias = at_layer(b, l).reshape({-1});  // [N*H], or [D] for the output projection
+    // As [K, N_out]: [D, N*H] for the input projections, [N*H, D] for the output.
+    torch::Tensor kn = is_output_ ? weight.reshape({d, nh}).t() : weight.reshape({d, nh});
+    return std::make_shared<const ops::Int8Linear>(kn, bias);
+  });
+}
+
+void AttentionProjectionImpl::prepare_int8() {
+  for (int64_t l : layer_indices(w, 3)) int8_at(l);
+}
+
 torch::Tensor AttentionProjectionImpl::forward(const torch::Tensor& x, int64_t layer) {
+  if (use_int8(x)) {
+    const ops::Int8Linear& int8 = int8_at(layer);
+    auto sizes = x.sizes().vec();
+    if (is_output_) {  // [..., N, H] -> [..., D]
+      sizes.pop_back();
+      sizes.back() = int8.out_dim();
+      return int8.forward(x.reshape({-1, int8.in_dim()})).view(sizes);
+    }
+    sizes.back() = w.size(-2);  // [..., D] -> [..., N, H]
+    sizes.push_back(w.size(-1));
+    return int8.forward(x).view(sizes);
+  }
   torch::Tensor weight = cast_like(at_layer(w, layer), x);  // [D, N, H]
   torch::Tensor bias = cast_like(at_layer(b, layer), x);
   const int64_t d = weight.size(0), n = weight.size(1), h = weight.size(2);
@@ -189,20 +216,46 @@ torch::Tensor DotProductAttentionImpl::forward(const torch::Tensor& query_in, co
   return post->forward(encoded.view({b, t, options_.num_heads, dim_per_head_}), layer);
 }
 
+std::pair<torch::Tensor, torch::Tensor> DotProductAttentionImpl::fused_qkv_weights(int64_t layer) const {
+  const int64_t d = options_.input_dim, nh = options_.hidden_dim;
+  torch::Tensor w = torch::cat({at_layer(query->w, layer).reshape({d, nh}), at_layer(key->w, layer).reshape({d, nh}),
+                                at_layer(value->w, layer).reshape({d, nh})},
+                               1);  // [D, 3*N*H]
+  torch::Tensor bias = torch::cat({at_layer(query->b, layer).reshape({nh}), at_layer(key->b, layer).reshape({nh}),
+                                   at_layer(value->b, layer).reshape({nh})});  // [3*N*H]
+  return {w, bias};
+}
+
+const ops::Int8Linear& DotProductAttentionImpl::qkv_int8_at(int64_t layer) {
+  return qkv_int8_->get(layer, [this](int64_t l) {
+    auto [w, bias] = fused_qkv_weights(l);
+    return std::make_shared<const ops::Int8Linear>(w, bias);
+  });
+}
+
+void DotProductAttentionImpl::prepare_int8() {
+  for (int64_t l : layer_indices(query->w, 3)) qkv_int8_at(l);
+  post->prepare_int8();
+}
+
+void DotProductAttentionImpl::clear_int8() {
+  qkv_int8_->clear();
+  for (auto* p : {&query, &key, &value, &post}) (*p)->clear_int8();
+}
+
 torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
                                                       int64_t layer, const torch::Tensor& residual) {
   const int64_t d = options_.input_dim, n = options_.num_heads, h = dim_per_head_;
   const int64_t b = x.size(0), t = x.size(1);
   // One [B*T, D] x [D, 3*N*H] matmul instead of three.
   std::optional<profile::Region> qkv_region(std::in_place, "qkv", profile::matmul_flops(b * t, 3 * n * h, d));
-  torch::Tensor w = torch::cat({at_layer(query->w, layer).reshape({d, n * h}),
-                                at_layer(key->w, layer).reshape({d, n * h}),
-                                at_layer(value->w, layer).reshape({d, n * h})},
-                               1);
-  torch::Tensor bias = torch::cat({at_layer(query->b, layer).reshape({n * h}),
-                                   at_layer(key->b, layer).reshape({n * h}),
-                                   at_layer(value->b, layer).reshape({n * h})});
-  torch::Tensor qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));  // [B*T, 3*N*H]
+  torch::Tensor qkv;  // [B*T, 3*N*H]
+  if (use_int8(x)) {
+    qkv = qkv_int8_at(layer).forward(x.reshape({-1, d}));
+  } else {
+    auto [w, bias] = fused_qkv_weights(layer);
+    qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));
+  }
   qkv_region.reset();
   torch::Tensor fused_qkv = qkv.view({b, t, 3, n, h});
   std::optional<profile::Region> attend_region(std::in_place, "attend", 2 * profile::matmul_flops(b * t, t, n * h));

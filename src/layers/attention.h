@@ -2,7 +2,11 @@
 // AttentionProjection (`w` [D,N,H], `b`), PerDimScale and DotProductAttention.
 #pragma once
 
+#include <utility>
+
 #include <torch/torch.h>
+
+#include "layers/int8_weights.h"
 
 namespace videoprism {
 
@@ -19,13 +23,19 @@ class AttentionProjectionImpl : public torch::nn::Module {
  public:
   AttentionProjectionImpl(int64_t dim, int64_t num_heads, int64_t dim_per_head, bool is_output, int64_t stack);
   // input: [..., D] -> [..., N, H]; output projection: [..., N, H] -> [..., D].
+  // As an int8 GEMM when use_int8(x) (layers/int8_weights.h).
   torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);
+  // Quantizes every layer's weights to int8 now (else on first int8 use).
+  void prepare_int8();
+  void clear_int8() { int8_->clear(); }
 
   torch::Tensor w;  // [L?, D, N, H]
   torch::Tensor b;  // [L?, N, H], or [L?, D] for the output projection
 
  private:
+  const ops::Int8Linear& int8_at(int64_t layer);
   bool is_output_;
+  std::shared_ptr<Int8Weights> int8_ = std::make_shared<Int8Weights>();
 };
 TORCH_MODULE(AttentionProjection);
 
@@ -60,6 +70,10 @@ class DotProductAttentionImpl : public torch::nn::Module {
   // into the output projection's GEMM when the EpilogueScope allows (layers/epilogues.h).
   torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1,
                                const torch::Tensor& residual = {});
+  // Quantizes the fused QKV and the output projection of every layer to int8
+  // now (self-attention's; cross-attention's q/k/v are made on first use).
+  void prepare_int8();
+  void clear_int8();
 
   AttentionProjection query{nullptr}, key{nullptr}, value{nullptr}, post{nullptr};
   PerDimScale per_dim_scale{nullptr};
@@ -72,8 +86,13 @@ class DotProductAttentionImpl : public torch::nn::Module {
   // The libtorch composition. q, k, v: [B, N, T|S, H]; q not yet scaled. Returns [B, T, N*H].
   torch::Tensor attend(torch::Tensor q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
                        int64_t layer);
+  // The fused QKV weights of `layer`: w [D, 3*N*H], b [3*N*H].
+  std::pair<torch::Tensor, torch::Tensor> fused_qkv_weights(int64_t layer) const;
+  // The same in int8.
+  const ops::Int8Linear& qkv_int8_at(int64_t layer);
   DotProductAttentionOptions options_;
   int64_t dim_per_head_;
+  std::shared_ptr<Int8Weights> qkv_int8_ = std::make_shared<Int8Weights>();
 };
 TORCH_MODULE(DotProductAttention);
 

@@ -1,5 +1,5 @@
-// Which GEMM epilogues CUDA bf16 inference may use, set per thread for one
-// model call from RunOptions (Model::encode_video / encode_text):
+// Which GEMM epilogues CUDA bf16 inference may use (and whether CPU GEMMs run
+// in int8), set per thread for one model call from RunOptions (Model::encode_video / encode_text):
 //   approximate_gelu: the FFN's bias + GELU in the GEMM through cuBLASLt, which
 //     computes the tanh approximation instead of the reference's exact erf;
 //   fused_residual: a pre-norm block's output projection and second FFN
@@ -15,6 +15,9 @@ namespace videoprism {
 struct EpilogueOptions {
   bool approximate_gelu = false;
   bool fused_residual = false;
+  // CPU float32 inference with `--dtype int8`: the projection GEMMs (Dense,
+  // attention projections) run as dynamic int8 GEMMs (layers/int8_weights.h).
+  bool int8_gemms = false;
 };
 
 class EpilogueScope {

@@ -21,9 +21,20 @@ DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
   bias = register_parameter("bias", empty_param(stacked_shape(stack, {out_dim})));
 }
 
+const ops::Int8Linear& DenseImpl::int8_at(int64_t layer) {
+  return int8_->get(layer, [this](int64_t l) {
+    return std::make_shared<const ops::Int8Linear>(at_layer(kernel, l), at_layer(bias, l));  // [in, out], [out]
+  });
+}
+
+void DenseImpl::prepare_int8() {
+  for (int64_t l : layer_indices(kernel, 2)) int8_at(l);
+}
+
 torch::Tensor DenseImpl::forward(const torch::Tensor& x, int64_t layer) {
   const int64_t in_dim = kernel.size(-2), out_dim = kernel.size(-1);
   profile::Region region("matmul", profile::matmul_flops(x.numel() / std::max<int64_t>(1, in_dim), out_dim, in_dim));
+  if (use_int8(x)) return int8_at(layer).forward(x);
   torch::Tensor k = cast_like(at_layer(kernel, layer), x);
   torch::Tensor b = cast_like(at_layer(bias, layer), x);
   auto sizes = x.sizes().vec();

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "layers/int8_weights.h"
 #include "layers/layer_norm.h"
 #include "videoprism/config.h"
 
@@ -16,9 +17,17 @@ torch::Tensor apply_activation(const torch::Tensor& x, Activation activation);
 class DenseImpl : public torch::nn::Module {
  public:
   DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack);
+  // As an int8 GEMM when use_int8(x) (layers/int8_weights.h).
   torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);  // [..., in] -> [..., out]
+  // Quantizes every layer's kernel to int8 now (else on first int8 use).
+  void prepare_int8();
+  void clear_int8() { int8_->clear(); }
   torch::Tensor kernel;  // [L?, in, out]
   torch::Tensor bias;    // [L?, out]
+
+ private:
+  const ops::Int8Linear& int8_at(int64_t layer);
+  std::shared_ptr<Int8Weights> int8_ = std::make_shared<Int8Weights>();
 };
 TORCH_MODULE(Dense);
 

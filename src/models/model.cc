@@ -8,10 +8,12 @@
 
 #include "encoders/factorized_encoder.h"
 #include "layers/feed_forward.h"
+#include "layers/int8_weights.h"
 #include "layers/epilogues.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
 #include "ops/blas_threads.h"
+#include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 #include "videoprism/limits.h"
 #include "videoprism/profile.h"
@@ -21,7 +23,8 @@ namespace videoprism {
 torch::ScalarType parse_dtype(const std::string& name) {
   if (name == "f32" || name == "float32" || name == "fp32") return torch::kFloat32;
   if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
-  fail_arg("--dtype: expected f32 or bf16, got '", name, "'");
+  if (name == "int8") return torch::kQInt8;
+  fail_arg("--dtype: expected f32, bf16 or int8, got '", name, "'");
 }
 
 torch::Device parse_device(const std::string& name) {
@@ -53,13 +56,16 @@ void apply_run_options(const RunOptions& options) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   });
+  if (options.dtype == torch::kQInt8)
+    check_arg(options.device.is_cpu(), "--dtype int8: CPU only (oneDNN int8 GEMMs), got --device ",
+              options.device.str(), "; use --dtype bf16 on CUDA");
   check_threads("--threads", options.threads);
   set_compute_threads(options.threads);
   if (options.device.is_cuda()) {
     check(torch::cuda::is_available(), "--device cuda: this build of libtorch has no CUDA device available");
   }
-  check(options.dtype == torch::kFloat32 || options.dtype == torch::kBFloat16,
-        "dtype: expected float32 or bfloat16, got ", options.dtype);
+  check(options.dtype == torch::kFloat32 || options.dtype == torch::kBFloat16 || options.dtype == torch::kQInt8,
+        "dtype: expected float32, bfloat16 or int8, got ", options.dtype);
 }
 
 Model::Model(const ModelConfig& config) : config_(config) {
@@ -97,15 +103,20 @@ std::vector<std::pair<std::string, torch::Tensor>> Model::named_arrays() const {
 void Model::to(const torch::Device& device) { module_->to(device); }
 
 void Model::prepare_for_inference(const RunOptions& options) {
+  if (options.dtype == torch::kQInt8)
+    check_arg(options.device.is_cpu(), "--dtype int8: CPU only (oneDNN int8 GEMMs), got --device ",
+              options.device.str(), "; use --dtype bf16 on CUDA");
   if (options.device.is_cuda() && options.dtype == torch::kBFloat16) {
     module_->to(options.device, torch::kBFloat16);
   } else {
     module_->to(options.device);
   }
+  if (options.dtype == torch::kQInt8) prepare_int8_weights(*module_);
 }
 
 void Model::init_random(uint64_t seed) {
   torch::NoGradGuard no_grad;
+  clear_int8_weights(*module_);
   torch::manual_seed(seed);
   for (auto& [key, p] : named_arrays()) {
     const std::string leaf = key.substr(key.rfind('/') + 1);
@@ -130,7 +141,7 @@ void Model::init_random(uint64_t seed) {
 
 TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const RunOptions& options) {
-  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual});
+  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual, options.dtype == torch::kQInt8});
   TensorMap out;
   switch (config_.kind) {
     case ModelKind::kEncoder: {
@@ -164,7 +175,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
 }
 
 TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
-  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual});
+  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual, options.dtype == torch::kQInt8});
   check_arg(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
@@ -197,8 +208,9 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
     check_arg(video.dim() == 5, "inputs: expected [B,T,H,W,3], got ", shape_str(video.sizes()));
     check_arg(video.size(0) > 0 && video.size(1) > 0 && video.size(2) > 0 && video.size(3) > 0,
           "inputs: expected [B,T,H,W,3] with B, T, H, W > 0, got ", shape_str(video.sizes()));
-    torch::Tensor v = video.to(options.device, options.dtype);
-    torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, options.dtype) : torch::Tensor();
+    const torch::ScalarType dtype = activation_dtype(options.dtype);
+    torch::Tensor v = video.to(options.device, dtype);
+    torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(options.device, dtype) : torch::Tensor();
     // All-zero paddings mean the same as none (tested); skipping them saves the
     // masks and the FFN re-masking on every layer.
     if (fp.defined()) {
@@ -211,7 +223,7 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
   }
   inputs_region.reset();
   if (ids.defined()) {
-    TensorMap text = encode_text(ids.to(options.device), text_paddings.to(options.device, options.dtype), options);
+    TensorMap text = encode_text(ids.to(options.device), text_paddings.to(options.device, activation_dtype(options.dtype)), options);
     out.insert(text.begin(), text.end());
   }
   profile::Region region("outputs");

@@ -34,6 +34,7 @@ SearchService::SearchService(const IndexSnapshot& snapshot, const ServeOptions& 
       model_(load_index_model(snapshot.dir(), snapshot.meta(), options.checkpoint)),
       text_cache_(static_cast<size_t>(std::max(0, options.text_cache_size))) {
   model_.to(run_.device);
+  if (run_.dtype == torch::kQInt8) model_.prepare_for_inference(run_);  // quantized once, here
   const std::string tokenizer = snapshot.meta("tokenizer", options.tokenizer);
   if (!tokenizer.empty()) tokenizer_.emplace(tokenizer);
   frames_ = std::stoi(snapshot.meta("frames", "16"));

@@ -13,6 +13,8 @@ ModelConfig Stage1Config::resolved_model() const {
 }
 
 void Stage1Config::validate() const {
+  // First, so that int8 is what the message names whatever else the config lacks.
+  check_arg(dtype != "int8", "stage1: dtype int8 is for inference only; train in f32 or bf16 (int8 quantizes at load)");
   ModelConfig model = resolved_model();
   model.validate();
   check(model.kind == ModelKind::kVideoClip, "stage1: the model must be a FactorizedVideoCLIP, got ",

@@ -9,6 +9,8 @@
 namespace videoprism::train {
 
 void Stage2Config::validate() const {
+  // First, so that int8 is what the message names whatever else the config lacks.
+  check_arg(dtype != "int8", "stage2: dtype int8 is for inference only; train in f32 or bf16 (int8 quantizes at load)");
   check(!teacher.empty(), "stage2: give the stage-1 teacher (--teacher)");
   check(!data.empty(), "stage2: give at least one manifest (--data)");
   check(batch_size > 0 && grad_accum > 0 && batch_size % grad_accum == 0, "stage2: batch_size ", batch_size,

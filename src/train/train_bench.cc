@@ -185,6 +185,7 @@ TrainBench::TrainBench(const TrainBenchOptions& options) : impl_(std::make_uniqu
   s.options = options;
   check(options.stage == "stage1" || options.stage == "stage2", "bench --train: expected stage1 or stage2, got '",
         options.stage, "'");
+  check_arg(options.dtype != torch::kQInt8, "bench --train: --dtype int8 is for inference only; use f32 or bf16");
   check(options.batch > 0 && options.frames > 0 && options.size > 0 && options.text_length > 0,
         "bench --train: batch, frames, size and text length must be > 0");
   options.model.validate();

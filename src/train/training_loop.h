@@ -55,6 +55,7 @@ struct TrainerRun {
     dist = Distributed::from_env();
     set_compute_threads(config.threads);
     dtype = parse_dtype(config.dtype);
+    check_arg(dtype != torch::kQInt8, stage, ": --dtype int8 is for inference only; train in f32 or bf16");
     device = training_device(config.device, stage);
     std::filesystem::create_directories(run_dir);
     store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);

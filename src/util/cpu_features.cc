@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "ops/int8_gemm.h"
+#include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
 
@@ -165,11 +167,19 @@ std::optional<std::string> blas_core_override() {
 
 torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& device) {
   if (name == "auto") return device.is_cuda() || cpu_features().native_bf16 ? torch::kBFloat16 : torch::kFloat32;
-  return parse_dtype(name);
+  const torch::ScalarType dtype = parse_dtype(name);
+  if (dtype == torch::kQInt8)
+    check_arg(device.is_cpu(), "--dtype int8: CPU only (oneDNN int8 GEMMs), got --device ", device.str(),
+              "; use --dtype bf16 on CUDA");
+  return dtype;
 }
 
 double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats) {
   torch::NoGradGuard no_grad;
+  if (dtype == torch::kQInt8) {
+    check_arg(device.is_cpu(), "gemm_tflops: int8 is CPU only, got ", device.str());
+    return ops::int8_gemm_tops(n, repeats);
+  }
   auto opts = torch::TensorOptions().dtype(dtype).device(device);
   torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   torch::Tensor c = torch::matmul(a, b);  // warm-up

@@ -65,7 +65,7 @@ struct Stage1Config {
   // Where the model, logit scale and AdamW state live and batches go: "cpu",
   // "cuda" or "cuda:N" (see device.h). Random draws stay on the CPU.
   std::string device = "cpu";
-  int threads = 0;             // intra-op threads, 0: libtorch default
+  int threads = 0;             // intra-op threads, 0: the process's setting
   uint64_t seed = 0;
 
   int64_t checkpoint_every = 1000;
