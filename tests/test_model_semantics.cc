@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "layers/position_embedding.h"
+#include "ops/addmm.h"
 #include "ops/batched_matmul.h"
 #include "ops/blas_threads.h"
 #include "ops/capped_softmax.h"
@@ -489,6 +490,27 @@ TEST(Scan, UnscannedEqualsScanned) {
 // The batch split over threads (float32 CPU inference) gives torch::matmul's
 // products for attention's shapes, strided inputs included, and leaves
 // OpenBLAS's thread count as it found it.
+// The projections' row split (float32 CPU inference) gives torch::addmm's
+// result, for a row count that does not divide evenly and a transposed weight.
+TEST(Addmm, RowSplitMatchesTorchAddmm) {
+  torch::NoGradGuard no_grad;
+  const int saved_threads = at::get_num_threads();
+  at::set_num_threads(2);
+  const int blas_before = ops::blas_num_threads();
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::randn({1030, 300});  // [M, K]
+  const torch::Tensor w = torch::randn({300, 260});   // [K, N]
+  const torch::Tensor w_t = torch::randn({260, 300}).t();
+  const torch::Tensor bias = torch::randn({260});
+  EXPECT_LT(max_abs_diff(ops::addmm(bias, x, w), torch::addmm(bias, x, w)), 1e-4);
+  EXPECT_LT(max_abs_diff(ops::addmm(bias, x, w_t), torch::addmm(bias, x, w_t)), 1e-4);
+  EXPECT_EQ(ops::blas_num_threads(), blas_before);
+  // Small products take torch::addmm unchanged.
+  const torch::Tensor small = torch::randn({7, 300});
+  EXPECT_TRUE(torch::equal(ops::addmm(bias, small, w), torch::addmm(bias, small, w)));
+  at::set_num_threads(saved_threads);
+}
+
 TEST(BatchedMatmul, MatchesTorchMatmulAndRestoresBlasThreads) {
   torch::NoGradGuard no_grad;
   const int saved_threads = at::get_num_threads();

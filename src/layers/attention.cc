@@ -6,6 +6,7 @@
 
 #include "layers/epilogues.h"
 #include "layers/module_util.h"
+#include "ops/addmm.h"
 #include "ops/batched_matmul.h"
 #include "ops/capped_softmax.h"
 #include "videoprism/error.h"
@@ -84,12 +85,12 @@ torch::Tensor AttentionProjectionImpl::forward(const torch::Tensor& x, int64_t l
     auto sizes = x.sizes().vec();
     sizes.pop_back();
     sizes.back() = d;
-    return torch::addmm(bias, x.reshape({-1, n * h}), weight.reshape({d, n * h}).t()).view(sizes);
+    return ops::addmm(bias, x.reshape({-1, n * h}), weight.reshape({d, n * h}).t()).view(sizes);
   }
   auto sizes = x.sizes().vec();
   sizes.back() = n;
   sizes.push_back(h);
-  return torch::addmm(bias.reshape({n * h}), x.reshape({-1, d}), weight.reshape({d, n * h})).view(sizes);
+  return ops::addmm(bias.reshape({n * h}), x.reshape({-1, d}), weight.reshape({d, n * h})).view(sizes);
 }
 
 PerDimScaleImpl::PerDimScaleImpl(int64_t dim, int64_t stack) {
@@ -254,7 +255,7 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
     qkv = qkv_int8_at(layer).forward(x.reshape({-1, d}));
   } else {
     auto [w, bias] = fused_qkv_weights(layer);
-    qkv = torch::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));
+    qkv = ops::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));
   }
   qkv_region.reset();
   torch::Tensor fused_qkv = qkv.view({b, t, 3, n, h});

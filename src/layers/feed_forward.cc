@@ -4,6 +4,7 @@
 
 #include "layers/epilogues.h"
 #include "layers/module_util.h"
+#include "ops/addmm.h"
 
 namespace videoprism {
 
@@ -39,7 +40,7 @@ torch::Tensor DenseImpl::forward(const torch::Tensor& x, int64_t layer) {
   torch::Tensor b = cast_like(at_layer(bias, layer), x);
   auto sizes = x.sizes().vec();
   sizes.back() = k.size(1);
-  return torch::addmm(b, x.reshape({-1, k.size(0)}), k).view(sizes);
+  return ops::addmm(b, x.reshape({-1, k.size(0)}), k).view(sizes);
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t in_dim, int64_t out_dim, Activation activation, int64_t stack)

@@ -27,6 +27,9 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
   torch::Tensor out = torch::empty({a3.size(0), m, n}, a.options());  // [G, M, N]
   SingleThreadedBlas single;
   at::parallel_for(0, a3.size(0), 1, [&](int64_t begin, int64_t end) {
+    // Grad mode is per thread and libtorch's workers start with it on: the
+    // caller's (off, checked above) does not reach them.
+    torch::NoGradGuard no_grad;
     for (int64_t g = begin; g < end; ++g) {
       torch::Tensor o = out.select(0, g);
       at::mm_out(o, a3.select(0, g), b3.select(0, g));
