@@ -14,18 +14,11 @@
 namespace videoprism {
 namespace {
 
+using testing::model_inputs;
+
 using testing::golden_dir;
 
 constexpr double kTolerance = 1e-4;  // ../shared/golden/README.md
-
-TensorMap model_inputs(const std::map<std::string, torch::Tensor>& io) {
-  TensorMap inputs;
-  for (const char* name : {"inputs", "frame_paddings", "text_token_ids", "text_paddings"}) {
-    auto it = io.find(name);
-    if (it != io.end()) inputs[name] = it->second;
-  }
-  return inputs;
-}
 
 class GoldenParity : public ::testing::TestWithParam<std::string> {};
 

@@ -19,6 +19,8 @@
 namespace videoprism {
 namespace {
 
+using testing::model_inputs;
+
 // |int8 result - float32 result| for every element, against the worst case of
 // the rounding: x = qx*sx + ex with |ex| <= sx/2 (per row), w = qw*sw + ew
 // with |ew| <= sw/2 (per column), so |x.w - qx.qw*sx*sw| <= sum_k |x_k| sw/2 +
@@ -100,15 +102,6 @@ TEST(Int8Gemm, CeilingIsMeasured) {
   const double tops = gemm_tflops(128, torch::kQInt8, torch::kCPU, 2);
   std::cout << "[int8 gemm] 128^3 s8 GEMM: " << tops << " TOPS on " << cpu_features().model << "\n";
   EXPECT_GT(tops, 0.0);
-}
-
-TensorMap model_inputs(const std::map<std::string, torch::Tensor>& io) {
-  TensorMap inputs;
-  for (const char* name : {"inputs", "frame_paddings", "text_token_ids", "text_paddings"}) {
-    auto it = io.find(name);
-    if (it != io.end()) inputs[name] = it->second;
-  }
-  return inputs;
 }
 
 // The cosine below which a fixture's output through int8 fails. Measured

@@ -60,6 +60,16 @@ inline CommandResult run_command(const std::string& command) {
   return result;
 }
 
+// The model inputs among a golden case's arrays (the names Model::forward takes).
+inline std::map<std::string, torch::Tensor> model_inputs(const std::map<std::string, torch::Tensor>& io) {
+  std::map<std::string, torch::Tensor> inputs;
+  for (const char* name : {"inputs", "frame_paddings", "text_token_ids", "text_paddings"}) {
+    auto it = io.find(name);
+    if (it != io.end()) inputs[name] = it->second;
+  }
+  return inputs;
+}
+
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }

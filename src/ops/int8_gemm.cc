@@ -39,6 +39,19 @@ dnnl::matmul::primitive_desc make_pd(int64_t m, int64_t k, int64_t n) {
 }
 
 // acc = src x weights, all CPU tensors / memories already laid out for `pd`.
+// plain: [K, N] int8, contiguous, laid out as `desc` wants (oneDNN's packed
+// weights). Always from the plain copy: oneDNN does not reorder between its
+// packed layouts (their s8 compensation parts).
+memory pack_weights(const torch::Tensor& plain, const memory::desc& desc) {
+  dnnl::engine& engine = cpu_engine();
+  memory packed(desc, engine);
+  memory src({{plain.size(0), plain.size(1)}, memory::data_type::s8, memory::format_tag::ab}, engine, plain.data_ptr());
+  dnnl::stream stream(engine);
+  dnnl::reorder(src, packed).execute(stream, src, packed);
+  stream.wait();
+  return packed;
+}
+
 void run_matmul(const dnnl::matmul& primitive, const dnnl::matmul::primitive_desc& pd, const torch::Tensor& src,
                 const memory& weights, torch::Tensor& acc) {
   dnnl::engine& engine = cpu_engine();
@@ -117,11 +130,7 @@ bool int8_full_range_exact() {
     auto pd = make_pd(n, n, n);
     torch::Tensor src = torch::full({n, n}, 127, torch::kInt8);
     torch::Tensor plain = torch::full({n, n}, 127, torch::kInt8);
-    memory plain_mem({{n, n}, memory::data_type::s8, memory::format_tag::ab}, cpu_engine(), plain.data_ptr());
-    memory packed(pd.weights_desc(), cpu_engine());
-    dnnl::stream stream(cpu_engine());
-    dnnl::reorder(plain_mem, packed).execute(stream, plain_mem, packed);
-    stream.wait();
+    memory packed = pack_weights(plain, pd.weights_desc());
     torch::Tensor acc = torch::empty({n, n}, torch::kInt32);
     run_matmul(dnnl::matmul(pd), pd, src, packed, acc);
     return (acc == static_cast<int32_t>(n * 127 * 127)).all().item<bool>();
@@ -150,14 +159,7 @@ struct Int8Linear::Impl {
   std::shared_ptr<memory> weights_for(const memory::desc& desc) {
     for (const auto& p : packed)
       if (p->get_desc() == desc) return p;
-    dnnl::engine& engine = cpu_engine();
-    std::shared_ptr<memory> out = std::make_shared<memory>(desc, engine);
-    dnnl::stream stream(engine);
-    // From the plain copy: oneDNN does not reorder between its packed layouts
-    // (their s8 compensation parts).
-    memory src({{k, n}, memory::data_type::s8, memory::format_tag::ab}, engine, plain.data_ptr());
-    dnnl::reorder(src, *out).execute(stream, src, *out);
-    stream.wait();
+    std::shared_ptr<memory> out = std::make_shared<memory>(pack_weights(plain, desc));
     packed.push_back(out);
     return out;
   }
@@ -261,11 +263,7 @@ double int8_gemm_tops(int n, int repeats) {
   dnnl::matmul primitive(pd);
   torch::Tensor src = torch::randint(-127, 128, {size, size}, torch::kInt8);
   torch::Tensor plain = torch::randint(-63, 64, {size, size}, torch::kInt8);
-  memory plain_mem({{size, size}, memory::data_type::s8, memory::format_tag::ab}, cpu_engine(), plain.data_ptr());
-  memory packed(pd.weights_desc(), cpu_engine());
-  dnnl::stream stream(cpu_engine());
-  dnnl::reorder(plain_mem, packed).execute(stream, plain_mem, packed);
-  stream.wait();
+  memory packed = pack_weights(plain, pd.weights_desc());
   torch::Tensor acc = torch::empty({size, size}, torch::kInt32);
   run_matmul(primitive, pd, src, packed, acc);  // warm-up
   double best = 1e30;
