@@ -37,6 +37,7 @@ struct BenchArgs {
   std::string preset = "videoprism_public_v1_base";
   std::vector<std::string> dtypes{"auto"};
   std::string device = "cpu";
+  std::string f32_gemm = "onednn";
   int frames = 16, size = 288, batch = 1, warmup = 1, iterations = 3, threads = 0, gemm = 2048;
   bool child = false, breakdown = false;
   // --train: which stage's optimizer step to time instead of the forward.
@@ -75,6 +76,7 @@ RunOptions inference_options(const BenchArgs& args, const std::string& dtype_nam
   run.dtype = dtype_flag(dtype_name, run.device);
   run.threads = args.threads;
   run.frame_embeddings = false;
+  run.cpu_gemm = parse_cpu_gemm(args.f32_gemm);
   apply_run_options(run);
   return run;
 }
@@ -112,7 +114,11 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   const double flops = video_flops_per_clip(preset.config, args.frames, args.size, args.size);
   const double per_clip = median / args.batch;
   const double achieved = flops / per_clip / 1e12;
-  const double ceiling = gemm_ceiling(args.gemm, run.dtype, run.device);
+  // float32 on the CPU: the better of libtorch's (OpenBLAS) and oneDNN's GEMM.
+  const double ceiling_libtorch = gemm_ceiling(args.gemm, run.dtype, run.device);
+  const bool cpu_f32 = run.device.is_cpu() && run.dtype == torch::kFloat32;
+  const double ceiling_onednn = cpu_f32 ? onednn_f32_gemm_tflops(args.gemm, 5) : 0.0;
+  const double ceiling = std::max(ceiling_libtorch, ceiling_onednn);
   nlohmann::json line{{"bench", "forward"},
                       {"model", preset.name},
                       {"kind", to_string(preset.config.kind)},
@@ -135,6 +141,11 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
                       {"gemm_ceiling_tflops", ceiling},
                       {"fraction_of_ceiling", achieved / ceiling},
                       {"peak_rss_mb", peak_rss_mb()}};
+  if (cpu_f32) {
+    line["f32_gemm"] = to_string(run.cpu_gemm);
+    line["gemm_ceiling_libtorch_tflops"] = ceiling_libtorch;
+    line["gemm_ceiling_onednn_tflops"] = ceiling_onednn;
+  }
   std::cout << line.dump(-1, ' ', false, videoprism::kJsonReplace) << std::endl;
   return 0;
 }
@@ -411,7 +422,8 @@ int run_bench(const BenchArgs& args) {
                                        "--frames", std::to_string(args.frames), "--size", std::to_string(args.size),
                                        "--batch", std::to_string(args.batch), "--warmup", std::to_string(args.warmup),
                                        "--iterations", std::to_string(args.iterations),
-                                       "--threads", std::to_string(args.threads), "--gemm", std::to_string(args.gemm)};
+                                       "--threads", std::to_string(args.threads), "--gemm", std::to_string(args.gemm),
+                                       "--f32-gemm", args.f32_gemm};
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -447,6 +459,10 @@ VP_REGISTER_COMMAND("bench", "Inference speed at real shapes (random weights) vs
   auto* iterations = sub.add_option("--iterations", args->iterations, "Timed runs; the median is reported (cuda: 20)")
                          ->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
+  sub.add_option("--f32-gemm", args->f32_gemm,
+                 "CPU float32: the projection GEMMs through onednn (packed weights, fused epilogues) or openblas "
+                 "(libtorch's BLAS)")
+      ->capture_default_str();
   auto* gemm = sub.add_option("--gemm", args->gemm, "GEMM ceiling size n (n^3 matmul; --train on cuda: 8192)")
                    ->capture_default_str();
   sub.add_option("--train", args->train,

@@ -75,6 +75,9 @@ inline torch::ScalarType activation_dtype(torch::ScalarType dtype) {
 // Best-of-`repeats` TFLOP/s of an n x n x n matmul in `dtype` on `device`;
 // kQInt8 (CPU): tera-ops/s of oneDNN's s8 x s8 -> s32 GEMM, the int8 path's ceiling.
 double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats = 3);
+// The same for float32 through oneDNN with packed weights (the CPU float32
+// inference path, RunOptions::cpu_gemm kOneDnn); gemm_tflops's float32 is libtorch's (OpenBLAS).
+double onednn_f32_gemm_tflops(int n, int repeats = 3);
 
 // When bf16 runs on a CPU without native bf16: a one-line warning with the
 // slowdown measured on a small GEMM (a few ms); nullopt otherwise.

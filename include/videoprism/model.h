@@ -21,6 +21,8 @@ namespace videoprism {
 using TensorMap = std::map<std::string, torch::Tensor>;
 
 // How to run, separate from what the model is.
+enum class CpuGemm { kOneDnn, kOpenBlas };
+
 struct RunOptions {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat32;  // activations: kFloat32 or kBFloat16
@@ -37,7 +39,16 @@ struct RunOptions {
   // instead of a separate pass. Same arithmetic up to bf16 rounding order.
   // Off by default until measured on a GPU (docs/cuda.md).
   bool fused_residual = false;
+  // CPU float32 inference: the projection GEMMs through oneDNN with weights
+  // packed once and bias, GELU and residual in the GEMM (kOneDnn), or through
+  // libtorch's BLAS, OpenBLAS on Debian (kOpenBlas). docs/performance.md has
+  // the measurements behind the default.
+  CpuGemm cpu_gemm = CpuGemm::kOneDnn;
 };
+
+// Parses "onednn" / "openblas" (the --f32-gemm flag).
+CpuGemm parse_cpu_gemm(const std::string& name);
+const char* to_string(CpuGemm gemm);
 
 // Parses "f32"/"float32"/"bf16"/"bfloat16" and "cpu"/"cuda[:N]" (for CLI flags).
 torch::ScalarType parse_dtype(const std::string& name);

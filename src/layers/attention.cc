@@ -49,33 +49,47 @@ AttentionProjectionImpl::AttentionProjectionImpl(int64_t dim, int64_t num_heads,
                                                                            : std::vector<int64_t>{num_heads, dim_per_head})));
 }
 
-const ops::Int8Linear& AttentionProjectionImpl::int8_at(int64_t layer) {
-  return int8_->get(layer, [this](int64_t l) {
-    torch::Tensor weight = at_layer(w, l);  // [D, N, H]
-    const int64_t d = weight.size(0), nh = weight.size(1) * weight.size(2);
-    torch::Tensor bias = at_layer(b, l).reshape({-1});  // [N*H], or [D] for the output projection
-    // As [K, N_out]: [D, N*H] for the input projections, [N*H, D] for the output.
-    torch::Tensor kn = is_output_ ? weight.reshape({d, nh}).t() : weight.reshape({d, nh});
+std::pair<torch::Tensor, torch::Tensor> AttentionProjectionImpl::kn_weights(int64_t layer) const {
+  torch::Tensor weight = at_layer(w, layer);  // [D, N, H]
+  const int64_t d = weight.size(0), nh = weight.size(1) * weight.size(2);
+  torch::Tensor bias = at_layer(b, layer).reshape({-1});  // [N*H], or [D] for the output projection
+  // As [K, N_out]: [D, N*H] for the input projections, [N*H, D] for the output.
+  torch::Tensor kn = is_output_ ? weight.reshape({d, nh}).t() : weight.reshape({d, nh});
+  return {kn, bias};
+}
+
+std::shared_ptr<const ops::Int8Linear> AttentionProjectionImpl::int8_at(int64_t layer) {
+  return int8_->get(layer, param_stamp({w, b}), [this](int64_t l) {
+    auto [kn, bias] = kn_weights(l);
     return std::make_shared<const ops::Int8Linear>(kn, bias);
   });
 }
 
-void AttentionProjectionImpl::prepare_int8() {
-  for (int64_t l : layer_indices(w, 3)) int8_at(l);
+std::shared_ptr<const ops::F32Linear> AttentionProjectionImpl::f32_at(int64_t layer) {
+  return f32_->get(layer, param_stamp({w, b}), [this](int64_t l) {
+    auto [kn, bias] = kn_weights(l);
+    return std::make_shared<const ops::F32Linear>(kn, bias);
+  });
+}
+
+void AttentionProjectionImpl::prepare_packed(PackedKind kind) {
+  for (int64_t l : layer_indices(w, 3)) kind == PackedKind::kInt8 ? (void)int8_at(l) : (void)f32_at(l);
 }
 
 torch::Tensor AttentionProjectionImpl::forward(const torch::Tensor& x, int64_t layer) {
-  if (use_int8(x)) {
-    const ops::Int8Linear& int8 = int8_at(layer);
+  const bool int8 = use_int8(x);
+  if (int8 || use_packed_f32(x)) {
+    auto run = [&](const torch::Tensor& rows) { return int8 ? int8_at(layer)->forward(rows) : f32_at(layer)->forward(rows); };
     auto sizes = x.sizes().vec();
+    const int64_t d = w.size(-3), nh = w.size(-2) * w.size(-1);
     if (is_output_) {  // [..., N, H] -> [..., D]
       sizes.pop_back();
-      sizes.back() = int8.out_dim();
-      return int8.forward(x.reshape({-1, int8.in_dim()})).view(sizes);
+      sizes.back() = d;
+      return run(x.reshape({-1, nh})).view(sizes);
     }
     sizes.back() = w.size(-2);  // [..., D] -> [..., N, H]
     sizes.push_back(w.size(-1));
-    return int8.forward(x).view(sizes);
+    return run(x).view(sizes);
   }
   torch::Tensor weight = cast_like(at_layer(w, layer), x);  // [D, N, H]
   torch::Tensor bias = cast_like(at_layer(b, layer), x);
@@ -227,21 +241,33 @@ std::pair<torch::Tensor, torch::Tensor> DotProductAttentionImpl::fused_qkv_weigh
   return {w, bias};
 }
 
-const ops::Int8Linear& DotProductAttentionImpl::qkv_int8_at(int64_t layer) {
-  return qkv_int8_->get(layer, [this](int64_t l) {
+ParamStamp DotProductAttentionImpl::qkv_stamp() const {
+  return param_stamp({query->w, query->b, key->w, key->b, value->w, value->b});
+}
+
+std::shared_ptr<const ops::Int8Linear> DotProductAttentionImpl::qkv_int8_at(int64_t layer) {
+  return qkv_int8_->get(layer, qkv_stamp(), [this](int64_t l) {
     auto [w, bias] = fused_qkv_weights(l);
     return std::make_shared<const ops::Int8Linear>(w, bias);
   });
 }
 
-void DotProductAttentionImpl::prepare_int8() {
-  for (int64_t l : layer_indices(query->w, 3)) qkv_int8_at(l);
-  post->prepare_int8();
+std::shared_ptr<const ops::F32Linear> DotProductAttentionImpl::qkv_f32_at(int64_t layer) {
+  return qkv_f32_->get(layer, qkv_stamp(), [this](int64_t l) {
+    auto [w, bias] = fused_qkv_weights(l);
+    return std::make_shared<const ops::F32Linear>(w, bias);
+  });
 }
 
-void DotProductAttentionImpl::clear_int8() {
+void DotProductAttentionImpl::prepare_packed(PackedKind kind) {
+  for (int64_t l : layer_indices(query->w, 3)) kind == PackedKind::kInt8 ? (void)qkv_int8_at(l) : (void)qkv_f32_at(l);
+  post->prepare_packed(kind);
+}
+
+void DotProductAttentionImpl::clear_packed() {
   qkv_int8_->clear();
-  for (auto* p : {&query, &key, &value, &post}) (*p)->clear_int8();
+  qkv_f32_->clear();
+  for (auto* p : {&query, &key, &value, &post}) (*p)->clear_packed();
 }
 
 torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, const torch::Tensor& mask,
@@ -252,7 +278,9 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   std::optional<profile::Region> qkv_region(std::in_place, "qkv", profile::matmul_flops(b * t, 3 * n * h, d));
   torch::Tensor qkv;  // [B*T, 3*N*H]
   if (use_int8(x)) {
-    qkv = qkv_int8_at(layer).forward(x.reshape({-1, d}));
+    qkv = qkv_int8_at(layer)->forward(x.reshape({-1, d}));
+  } else if (use_packed_f32(x)) {
+    qkv = qkv_f32_at(layer)->forward(x.reshape({-1, d}));
   } else {
     auto [w, bias] = fused_qkv_weights(layer);
     qkv = ops::addmm(cast_like(bias, x), x.reshape({-1, d}), cast_like(w, x));
@@ -280,6 +308,10 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
                                     /*weight_nk=*/true, cast_like(at_layer(post->b, layer), encoded), residual);
     }
     if (fused.defined()) return fused;  // else: not taken, computed unfused below
+  }
+  if (residual.defined() && use_packed_f32(encoded)) {
+    profile::Region region("post+residual1", post_flops);
+    return post->f32_at(layer)->forward(encoded.reshape({b * t, n * h}), /*gelu=*/false, residual).view(residual.sizes());
   }
   torch::Tensor projected;
   {

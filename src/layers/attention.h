@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "layers/int8_weights.h"
+#include "layers/packed_weights.h"
 
 namespace videoprism {
 
@@ -23,19 +23,29 @@ class AttentionProjectionImpl : public torch::nn::Module {
  public:
   AttentionProjectionImpl(int64_t dim, int64_t num_heads, int64_t dim_per_head, bool is_output, int64_t stack);
   // input: [..., D] -> [..., N, H]; output projection: [..., N, H] -> [..., D].
-  // As an int8 GEMM when use_int8(x) (layers/int8_weights.h).
+  // As an int8 GEMM when use_int8(x), through oneDNN when use_packed_f32(x)
+  // (layers/packed_weights.h).
   torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);
-  // Quantizes every layer's weights to int8 now (else on first int8 use).
-  void prepare_int8();
-  void clear_int8() { int8_->clear(); }
+  // Makes every layer's copy of `kind` now (else on first use).
+  void prepare_packed(PackedKind kind);
+  void clear_packed() {
+    int8_->clear();
+    f32_->clear();
+  }
+  // The oneDNN float32 copy of `layer` as [K, N_out]: [D, N*H] for an input
+  // projection, [N*H, D] for the output projection.
+  std::shared_ptr<const ops::F32Linear> f32_at(int64_t layer);
 
   torch::Tensor w;  // [L?, D, N, H]
   torch::Tensor b;  // [L?, N, H], or [L?, D] for the output projection
 
  private:
-  const ops::Int8Linear& int8_at(int64_t layer);
+  std::shared_ptr<const ops::Int8Linear> int8_at(int64_t layer);
+  // The weights of `layer` as [K, N_out] and the bias as [N_out].
+  std::pair<torch::Tensor, torch::Tensor> kn_weights(int64_t layer) const;
   bool is_output_;
   std::shared_ptr<Int8Weights> int8_ = std::make_shared<Int8Weights>();
+  std::shared_ptr<F32Weights> f32_ = std::make_shared<F32Weights>();
 };
 TORCH_MODULE(AttentionProjection);
 
@@ -70,10 +80,10 @@ class DotProductAttentionImpl : public torch::nn::Module {
   // into the output projection's GEMM when the EpilogueScope allows (layers/epilogues.h).
   torch::Tensor self_attention(const torch::Tensor& x, const torch::Tensor& mask, int64_t layer = -1,
                                const torch::Tensor& residual = {});
-  // Quantizes the fused QKV and the output projection of every layer to int8
-  // now (self-attention's; cross-attention's q/k/v are made on first use).
-  void prepare_int8();
-  void clear_int8();
+  // Makes the fused QKV's and the output projection's copies of `kind` for
+  // every layer now (self-attention's; cross-attention's q/k/v are made on first use).
+  void prepare_packed(PackedKind kind);
+  void clear_packed();
 
   AttentionProjection query{nullptr}, key{nullptr}, value{nullptr}, post{nullptr};
   PerDimScale per_dim_scale{nullptr};
@@ -88,11 +98,14 @@ class DotProductAttentionImpl : public torch::nn::Module {
                        int64_t layer);
   // The fused QKV weights of `layer`: w [D, 3*N*H], b [3*N*H].
   std::pair<torch::Tensor, torch::Tensor> fused_qkv_weights(int64_t layer) const;
-  // The same in int8.
-  const ops::Int8Linear& qkv_int8_at(int64_t layer);
+  // The same in int8, and packed for oneDNN.
+  std::shared_ptr<const ops::Int8Linear> qkv_int8_at(int64_t layer);
+  std::shared_ptr<const ops::F32Linear> qkv_f32_at(int64_t layer);
+  ParamStamp qkv_stamp() const;
   DotProductAttentionOptions options_;
   int64_t dim_per_head_;
   std::shared_ptr<Int8Weights> qkv_int8_ = std::make_shared<Int8Weights>();
+  std::shared_ptr<F32Weights> qkv_f32_ = std::make_shared<F32Weights>();
 };
 TORCH_MODULE(DotProductAttention);
 

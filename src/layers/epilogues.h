@@ -16,8 +16,11 @@ struct EpilogueOptions {
   bool approximate_gelu = false;
   bool fused_residual = false;
   // CPU float32 inference with `--dtype int8`: the projection GEMMs (Dense,
-  // attention projections) run as dynamic int8 GEMMs (layers/int8_weights.h).
+  // attention projections) run as dynamic int8 GEMMs (layers/packed_weights.h).
   bool int8_gemms = false;
+  // CPU float32 inference with RunOptions::cpu_gemm kOneDnn: the projections
+  // run through oneDNN with packed weights (layers/packed_weights.h).
+  bool packed_f32_gemms = false;
 };
 
 class EpilogueScope {

@@ -22,20 +22,27 @@ DenseImpl::DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack) {
   bias = register_parameter("bias", empty_param(stacked_shape(stack, {out_dim})));
 }
 
-const ops::Int8Linear& DenseImpl::int8_at(int64_t layer) {
-  return int8_->get(layer, [this](int64_t l) {
+std::shared_ptr<const ops::Int8Linear> DenseImpl::int8_at(int64_t layer) {
+  return int8_->get(layer, param_stamp({kernel, bias}), [this](int64_t l) {
     return std::make_shared<const ops::Int8Linear>(at_layer(kernel, l), at_layer(bias, l));  // [in, out], [out]
   });
 }
 
-void DenseImpl::prepare_int8() {
-  for (int64_t l : layer_indices(kernel, 2)) int8_at(l);
+std::shared_ptr<const ops::F32Linear> DenseImpl::f32_at(int64_t layer) {
+  return f32_->get(layer, param_stamp({kernel, bias}), [this](int64_t l) {
+    return std::make_shared<const ops::F32Linear>(at_layer(kernel, l), at_layer(bias, l));  // [in, out], [out]
+  });
+}
+
+void DenseImpl::prepare_packed(PackedKind kind) {
+  for (int64_t l : layer_indices(kernel, 2)) kind == PackedKind::kInt8 ? (void)int8_at(l) : (void)f32_at(l);
 }
 
 torch::Tensor DenseImpl::forward(const torch::Tensor& x, int64_t layer) {
   const int64_t in_dim = kernel.size(-2), out_dim = kernel.size(-1);
   profile::Region region("matmul", profile::matmul_flops(x.numel() / std::max<int64_t>(1, in_dim), out_dim, in_dim));
-  if (use_int8(x)) return int8_at(layer).forward(x);
+  if (use_int8(x)) return int8_at(layer)->forward(x);
+  if (use_packed_f32(x)) return f32_at(layer)->forward(x);
   torch::Tensor k = cast_like(at_layer(kernel, layer), x);
   torch::Tensor b = cast_like(at_layer(bias, layer), x);
   auto sizes = x.sizes().vec();
@@ -58,10 +65,40 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, int64_t layer) {
     profile::Region region("matmul+gelu", profile::matmul_flops(x.numel() / k.size(0), k.size(1), k.size(0)));
     return at::_addmm_activation(b, x.reshape({-1, k.size(0)}), k, 1, 1, /*use_gelu=*/true).view(sizes);
   }
+  if (activation_ == Activation::kGeluExact && use_packed_f32(x)) {
+    const int64_t in_dim = linear->kernel.size(-2), out_dim = linear->kernel.size(-1);
+    profile::Region region("matmul+gelu", profile::matmul_flops(x.numel() / in_dim, out_dim, in_dim));
+    return linear->f32_at(layer)->forward(x, /*gelu=*/true);
+  }
   torch::Tensor y = linear->forward(x, layer);
   if (activation_ == Activation::kIdentity) return y;
   profile::Region region(activation_ == Activation::kRelu ? "relu" : "gelu", 0, pass_bytes(y, 1, 1));
   return apply_activation(y, activation_);
+}
+
+torch::Tensor TransformerFeedForwardImpl::fused_rows(const torch::Tensor& h, const torch::Tensor& x, int64_t layer) {
+  std::shared_ptr<const ops::F32Linear> w1 = ffn_layer1->linear->f32_at(layer);  // [D, F]
+  std::shared_ptr<const ops::F32Linear> w2 = ffn_layer2->linear->f32_at(layer);  // [F, D]
+  const int64_t d = w1->in_dim(), f = w1->out_dim();
+  torch::Tensor rows = h.reshape({-1, d}).contiguous();      // [M, D]
+  torch::Tensor residual = x.reshape({-1, d}).contiguous();  // [M, D]
+  const int64_t m = rows.size(0);
+  torch::Tensor out = torch::empty({m, d}, torch::kFloat32);  // [M, D]
+  if (m == 0) return out.view(x.sizes());
+  const int64_t block = std::min(m, kFusedFfnRows);
+  torch::Tensor hidden = torch::empty({block, f}, torch::kFloat32);  // [block, F], reused by every block
+  for (int64_t start = 0; start < m; start += block) {
+    const int64_t len = std::min(block, m - start);
+    torch::Tensor hid = hidden.narrow(0, 0, len);
+    {
+      profile::Region region("ffn1+gelu", profile::matmul_flops(len, f, d));
+      w1->forward_into(rows.narrow(0, start, len), hid, /*gelu=*/true, {});
+    }
+    profile::Region region("ffn2+residual2", profile::matmul_flops(len, d, f));
+    torch::Tensor o = out.narrow(0, start, len);
+    w2->forward_into(hid, o, /*gelu=*/false, residual.narrow(0, start, len));
+  }
+  return out.view(x.sizes());
 }
 
 TransformerFeedForwardImpl::TransformerFeedForwardImpl(int64_t dim, int64_t hidden_dim, Activation activation,
@@ -84,6 +121,10 @@ torch::Tensor TransformerFeedForwardImpl::forward(const torch::Tensor& x, const 
     profile::Region region("ln2", 0, pass_bytes(x, 1, 1));
     if (policy_ == NormPolicy::kPrimerHybrid) h = pre_layer_norm->forward(h, layer);
     if (policy_ == NormPolicy::kPre) h = layer_norm->forward(h, layer);
+  }
+  if (policy_ == NormPolicy::kPre && !paddings.defined() && activation_ == Activation::kGeluExact &&
+      use_packed_f32(h)) {
+    return fused_rows(h, x, layer);
   }
   torch::Tensor keep;  // [B, T, 1]: 1 - paddings
   if (paddings.defined()) keep = (1.0 - paddings.to(x.scalar_type())).unsqueeze(-1);

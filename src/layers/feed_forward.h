@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "layers/int8_weights.h"
+#include "layers/packed_weights.h"
 #include "layers/layer_norm.h"
 #include "videoprism/config.h"
 
@@ -17,17 +17,24 @@ torch::Tensor apply_activation(const torch::Tensor& x, Activation activation);
 class DenseImpl : public torch::nn::Module {
  public:
   DenseImpl(int64_t in_dim, int64_t out_dim, int64_t stack);
-  // As an int8 GEMM when use_int8(x) (layers/int8_weights.h).
+  // As an int8 GEMM when use_int8(x), through oneDNN when use_packed_f32(x)
+  // (layers/packed_weights.h).
   torch::Tensor forward(const torch::Tensor& x, int64_t layer = -1);  // [..., in] -> [..., out]
-  // Quantizes every layer's kernel to int8 now (else on first int8 use).
-  void prepare_int8();
-  void clear_int8() { int8_->clear(); }
+  // Makes every layer's copy of `kind` now (else on first use).
+  void prepare_packed(PackedKind kind);
+  void clear_packed() {
+    int8_->clear();
+    f32_->clear();
+  }
+  // The oneDNN float32 copy of `layer` (for callers that fuse an epilogue).
+  std::shared_ptr<const ops::F32Linear> f32_at(int64_t layer);
   torch::Tensor kernel;  // [L?, in, out]
   torch::Tensor bias;    // [L?, out]
 
  private:
-  const ops::Int8Linear& int8_at(int64_t layer);
+  std::shared_ptr<const ops::Int8Linear> int8_at(int64_t layer);
   std::shared_ptr<Int8Weights> int8_ = std::make_shared<Int8Weights>();
+  std::shared_ptr<F32Weights> f32_ = std::make_shared<F32Weights>();
 };
 TORCH_MODULE(Dense);
 
@@ -53,9 +60,16 @@ class TransformerFeedForwardImpl : public torch::nn::Module {
   FeedForward ffn_layer1{nullptr}, ffn_layer2{nullptr};
 
  private:
+  // Pre-norm, no paddings, GELU, CPU float32 through oneDNN: x + FFN(h) a row
+  // block at a time, bias + GELU and bias + residual inside the GEMMs, so a
+  // block's [rows, F] hidden activations stay in cache. h: normalized x. [B, T, D].
+  torch::Tensor fused_rows(const torch::Tensor& h, const torch::Tensor& x, int64_t layer);
   Activation activation_;
   NormPolicy policy_;
 };
 TORCH_MODULE(TransformerFeedForward);
+
+// Rows per block of TransformerFeedForward's fused CPU path (256 x 3072 float32: 3 MB).
+inline constexpr int64_t kFusedFfnRows = 256;
 
 }  // namespace videoprism

@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "layers/int8_weights.h"
+#include "layers/packed_weights.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
@@ -30,7 +30,7 @@ void Model::load_weights(const std::string& npz_path) {
           " with this config (", expected.size(), " parameters)");
   }
   torch::NoGradGuard no_grad;
-  clear_int8_weights(*module_);  // made from the old values
+  clear_packed_weights(*module_);  // made from the old values
   for (auto& [key, param] : arrays) {
     check(reader.contains(key), npz_path, ": missing array '", key, "' (expected ", shape_str(param.sizes()), ")");
     const NpyInfo& info = reader.info(key);

@@ -8,7 +8,7 @@
 
 #include "encoders/factorized_encoder.h"
 #include "layers/feed_forward.h"
-#include "layers/int8_weights.h"
+#include "layers/packed_weights.h"
 #include "layers/epilogues.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
@@ -26,6 +26,29 @@ torch::ScalarType parse_dtype(const std::string& name) {
   if (name == "int8") return torch::kQInt8;
   fail_arg("--dtype: expected f32, bf16 or int8, got '", name, "'");
 }
+
+CpuGemm parse_cpu_gemm(const std::string& name) {
+  if (name == "onednn") return CpuGemm::kOneDnn;
+  if (name == "openblas") return CpuGemm::kOpenBlas;
+  fail_arg("--f32-gemm: expected onednn or openblas, got '", name, "'");
+}
+
+const char* to_string(CpuGemm gemm) { return gemm == CpuGemm::kOneDnn ? "onednn" : "openblas"; }
+
+namespace {
+
+// The per-call layer options a RunOptions asks for (layers/epilogues.h).
+EpilogueOptions epilogue_options(const RunOptions& options) {
+  EpilogueOptions e;
+  e.approximate_gelu = options.approximate_gelu;
+  e.fused_residual = options.fused_residual;
+  e.int8_gemms = options.dtype == torch::kQInt8;
+  e.packed_f32_gemms =
+      options.dtype == torch::kFloat32 && options.device.is_cpu() && options.cpu_gemm == CpuGemm::kOneDnn;
+  return e;
+}
+
+}  // namespace
 
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -111,12 +134,13 @@ void Model::prepare_for_inference(const RunOptions& options) {
   } else {
     module_->to(options.device);
   }
-  if (options.dtype == torch::kQInt8) prepare_int8_weights(*module_);
+  if (options.dtype == torch::kQInt8) prepare_packed_weights(*module_, PackedKind::kInt8);
+  if (epilogue_options(options).packed_f32_gemms) prepare_packed_weights(*module_, PackedKind::kF32);
 }
 
 void Model::init_random(uint64_t seed) {
   torch::NoGradGuard no_grad;
-  clear_int8_weights(*module_);
+  clear_packed_weights(*module_);
   torch::manual_seed(seed);
   for (auto& [key, p] : named_arrays()) {
     const std::string leaf = key.substr(key.rfind('/') + 1);
@@ -141,7 +165,7 @@ void Model::init_random(uint64_t seed) {
 
 TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const RunOptions& options) {
-  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual, options.dtype == torch::kQInt8});
+  EpilogueScope epilogues(epilogue_options(options));
   TensorMap out;
   switch (config_.kind) {
     case ModelKind::kEncoder: {
@@ -175,7 +199,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
 }
 
 TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings, const RunOptions& options) {
-  EpilogueScope epilogues({options.approximate_gelu, options.fused_residual, options.dtype == torch::kQInt8});
+  EpilogueScope epilogues(epilogue_options(options));
   check_arg(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
   auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);

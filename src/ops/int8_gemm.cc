@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ops/onednn.h"
 #include "videoprism/error.h"
 #include "videoprism/profile.h"
 
@@ -21,10 +22,7 @@ namespace {
 
 using dnnl::memory;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 // s8 [M, K] x s8 [K, N] -> s32 [M, N], the weights in whatever layout the
 // primitive prefers (packed once), the scratchpad ours so concurrent calls of

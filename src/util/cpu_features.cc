@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ops/f32_gemm.h"
 #include "ops/int8_gemm.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
@@ -193,6 +194,8 @@ double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, 
   }
   return 2.0 * n * double(n) * n / best / 1e12;
 }
+
+double onednn_f32_gemm_tflops(int n, int repeats) { return ops::f32_gemm_tflops(n, repeats); }
 
 std::optional<std::string> bf16_emulation_warning(torch::ScalarType dtype, const torch::Device& device) {
   if (dtype != torch::kBFloat16 || !device.is_cpu() || cpu_features().native_bf16) return std::nullopt;
