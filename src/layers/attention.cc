@@ -159,6 +159,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
     q = q * static_cast<float>(std::pow(static_cast<double>(dim_per_head_), -0.5));
   }
   const int64_t t = q.size(2), s = k.size(2);
+  const bool onednn = use_packed_f32(q);  // attention's GEMMs through oneDNN too
   const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitChunkElements / std::max<int64_t>(1, q.size(0) * q.size(1) * s));
   const double half_flops = profile::matmul_flops(q.size(0) * q.size(1) * t, s, q.size(3));
   torch::Tensor encoded;
@@ -166,7 +167,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
     torch::Tensor logits, probs;
     {
       profile::Region region("scores", half_flops);
-      logits = ops::batched_matmul(q, k.transpose(-1, -2));  // [B, N, T, S]
+      logits = ops::batched_matmul(q, k.transpose(-1, -2), onednn);  // [B, N, T, S]
     }
     {
       profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
@@ -174,7 +175,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
       logits = torch::Tensor();
     }
     profile::Region region("values", half_flops);
-    encoded = ops::batched_matmul(probs, v);  // [B, N, T, H]
+    encoded = ops::batched_matmul(probs, v, onednn);  // [B, N, T, H]
   } else {
     // Long sequences at inference (the auxiliary layers attend over all T*N
     // tokens: 12 x 4096 x 4096 logits for B): a block of query rows at a time,
@@ -187,7 +188,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
       torch::Tensor logits, probs;
       {
         profile::Region region("scores", block_flops);
-        logits = ops::batched_matmul(q.narrow(2, start, len), k.transpose(-1, -2));  // [B, N, len, S]
+        logits = ops::batched_matmul(q.narrow(2, start, len), k.transpose(-1, -2), onednn);  // [B, N, len, S]
       }
       {
         profile::Region region("softmax", 0, pass_bytes(logits, 1, 1));
@@ -195,7 +196,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
         logits = torch::Tensor();
       }
       profile::Region region("values", block_flops);
-      blocks.push_back(ops::batched_matmul(probs, v));  // [B, N, len, H]
+      blocks.push_back(ops::batched_matmul(probs, v, onednn));  // [B, N, len, H]
     }
     profile::Region region("merge_blocks", 0, 2 * pass_bytes(blocks.front(), 1, 1) * double(blocks.size()));
     encoded = torch::cat(blocks, 2);
@@ -290,6 +291,11 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   std::optional<profile::Region> attend_region(std::in_place, "attend", 2 * profile::matmul_flops(b * t, t, n * h));
   torch::Tensor encoded = attend_fused(fused_qkv.select(2, 0), fused_qkv.select(2, 1), fused_qkv.select(2, 2), mask,
                                        layer);  // [B, T, N*H] or undefined
+  if (!encoded.defined() && use_packed_f32(x)) {
+    // oneDNN's batched matmuls read q, k and v in place: [B, N, T, H] views.
+    encoded = attend(fused_qkv.select(2, 0).permute({0, 2, 1, 3}), fused_qkv.select(2, 1).permute({0, 2, 1, 3}),
+                     fused_qkv.select(2, 2).permute({0, 2, 1, 3}), mask, layer);  // [B, T, N*H]
+  }
   if (!encoded.defined()) {
     // [B, T, 3, N, H] -> [3, B, N, T, H] in one copy.
     std::optional<profile::Region> split(std::in_place, "split_heads", 0, pass_bytes(qkv, 1, 1));

@@ -85,16 +85,15 @@ torch::Tensor TransformerFeedForwardImpl::fused_rows(const torch::Tensor& h, con
   const int64_t m = rows.size(0);
   torch::Tensor out = torch::empty({m, d}, torch::kFloat32);  // [M, D]
   if (m == 0) return out.view(x.sizes());
+  profile::Region region("ffn1+gelu+ffn2+residual2", 2 * profile::matmul_flops(m, f, d));
+  // Each oneDNN call uses every thread. (Measured alternative: each thread its
+  // own blocks with single-threaded calls; no better, within this machine's noise.)
   const int64_t block = std::min(m, kFusedFfnRows);
   torch::Tensor hidden = torch::empty({block, f}, torch::kFloat32);  // [block, F], reused by every block
   for (int64_t start = 0; start < m; start += block) {
     const int64_t len = std::min(block, m - start);
     torch::Tensor hid = hidden.narrow(0, 0, len);
-    {
-      profile::Region region("ffn1+gelu", profile::matmul_flops(len, f, d));
-      w1->forward_into(rows.narrow(0, start, len), hid, /*gelu=*/true, {});
-    }
-    profile::Region region("ffn2+residual2", profile::matmul_flops(len, d, f));
+    w1->forward_into(rows.narrow(0, start, len), hid, /*gelu=*/true, {});
     torch::Tensor o = out.narrow(0, start, len);
     w2->forward_into(hid, o, /*gelu=*/false, residual.narrow(0, start, len));
   }

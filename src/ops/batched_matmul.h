@@ -14,6 +14,9 @@
 namespace videoprism::ops {
 
 // a: [..., M, K], b: [..., K, N] with the same leading dims (any strides).
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+// onednn: CPU float32 without autograd as one oneDNN batched matmul (brgemm
+// kernels; 2-4x the per-matrix OpenBLAS split on attention's shapes), as
+// RunOptions::cpu_gemm kOneDnn asks; otherwise ignored.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b, bool onednn = false);
 
 }  // namespace videoprism::ops
