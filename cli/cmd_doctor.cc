@@ -26,6 +26,7 @@ int run_doctor(const DoctorArgs& args) {
   const CpuFeatures& cpu = cpu_features();
   const torch::Device device = torch::kCPU;
   const double f32 = gemm_tflops(args.gemm, torch::kFloat32, device, 3);
+  const double f32_onednn = onednn_f32_gemm_tflops(args.gemm, 3);  // the float32 inference path's GEMM
   // Emulated bf16 is ~30x slower: a smaller GEMM keeps the check to a second.
   const int bf16_n = cpu.native_bf16 ? args.gemm : std::min(args.gemm, 256);
   double bf16 = 0;  // 0: libtorch has no bf16 GEMM here
@@ -48,6 +49,8 @@ int run_doctor(const DoctorArgs& args) {
                    {"libtorch", TORCH_VERSION},
                    {"threads", torch::get_num_threads()},
                    {"gemm_f32_tflops", f32},
+                   {"gemm_f32_onednn_tflops", f32_onednn},
+                   {"f32_gemm", "onednn"},
                    {"gemm_f32_n", args.gemm},
                    {"gemm_bf16_tflops", bf16},
                    {"gemm_bf16_n", bf16_n},
@@ -66,7 +69,8 @@ int run_doctor(const DoctorArgs& args) {
             << (std::getenv("OPENBLAS_CORETYPE") != nullptr ? std::string(" (OPENBLAS_CORETYPE=") + std::getenv("OPENBLAS_CORETYPE") + ")" : " (detected)") << "\n"
             << "libtorch:     " << TORCH_VERSION << (torch::cuda::is_available() ? ", CUDA available" : ", CPU only") << "\n"
             << "threads:      " << torch::get_num_threads() << " (--threads N to change)\n"
-            << "gemm f32:     " << f32 << " TFLOP/s (" << args.gemm << "^3)\n"
+            << "gemm f32:     " << f32_onednn << " TFLOP/s through oneDNN, packed weights (float32 inference), "
+            << f32 << " through libtorch's BLAS (" << args.gemm << "^3)\n"
             << "gemm bf16:    " << bf16 << " TFLOP/s (" << bf16_n << "^3)"
             << (cpu.native_bf16 ? "" : ", " + std::to_string(f32 / std::max(bf16, 1e-12)).substr(0, 5) + "x slower than f32") << "\n"
             << "--dtype auto: " << (auto_bf16 ? "bf16" : "f32") << "\n";

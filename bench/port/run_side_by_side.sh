@@ -5,7 +5,7 @@
 #
 #   bash bench/port/run_side_by_side.sh [--isa native|avx2] [--threads 2]
 #        [--frames 16] [--size 288] [--runs 3] [--rounds 1] [--model B|L]
-#        [--blas-core auto|keep] [--omp-wait passive|default]
+#        [--blas-core auto|keep] [--omp-wait passive|default] [--f32-gemm onednn|openblas]
 #
 # --isa avx2       both run as on an AVX2-only CPU (scripts/isa-cap.sh: oneDNN,
 #                  ATen, OpenBLAS Haswell kernels, and our own dispatch).
@@ -15,6 +15,9 @@
 #                  CPUs newer than it knows for a Pentium 4, "Prescott").
 #                  keep: leave it as it is (our CLI still picks one for itself;
 #                  the port gets what OpenBLAS detects).
+# --f32-gemm       our float32 projection and attention GEMMs: onednn (default,
+#                  packed weights and fused epilogues) or openblas (libtorch's
+#                  BLAS, the same GEMMs the port calls).
 # --omp-wait passive (default) OMP_WAIT_POLICY=PASSIVE for both, as our CLI sets
 #                  for itself: OpenMP threads that spin after each parallel
 #                  region fight OpenBLAS's threads (and, on a shared machine,
@@ -31,7 +34,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${VIDEOPRISM_BIN:-$root/build/videoprism}"
 port="${TORCH_VIDEOPRISM_DIR:-$root/bench/port/torch_videoprism}"
-isa=native threads=2 frames=16 size=288 runs=3 rounds=1 model=B blas_core=auto omp_wait=passive
+isa=native threads=2 frames=16 size=288 runs=3 rounds=1 model=B blas_core=auto omp_wait=passive f32_gemm=onednn
 
 die() { echo "run_side_by_side: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -50,7 +53,8 @@ while [ $# -gt 0 ]; do
     --model) model=$2 ;;
     --blas-core) blas_core=$2 ;;
     --omp-wait) omp_wait=$2 ;;
-    *) die "unknown option '$1' (expected --isa, --threads, --frames, --size, --runs, --rounds, --model, --blas-core, --omp-wait)" ;;
+    --f32-gemm) f32_gemm=$2 ;;
+    *) die "unknown option '$1' (expected --isa, --threads, --frames, --size, --runs, --rounds, --model, --blas-core, --omp-wait, --f32-gemm)" ;;
   esac
   shift 2
 done
@@ -58,6 +62,7 @@ case "$isa" in native | avx2) ;; *) die "--isa: expected native or avx2, got '$i
 case "$model" in B | L) ;; *) die "--model: expected B or L, got '$model'" ;; esac
 case "$blas_core" in auto | keep) ;; *) die "--blas-core: expected auto or keep, got '$blas_core'" ;; esac
 case "$omp_wait" in passive | default) ;; *) die "--omp-wait: expected passive or default, got '$omp_wait'" ;; esac
+case "$f32_gemm" in onednn | openblas) ;; *) die "--f32-gemm: expected onednn or openblas, got '$f32_gemm'" ;; esac
 for pair in "threads:$threads" "frames:$frames" "size:$size" "runs:$runs" "rounds:$rounds"; do
   [[ "${pair#*:}" =~ ^[1-9][0-9]*$ ]] || die "--${pair%%:*}: expected a positive integer, got '${pair#*:}'"
 done
@@ -107,4 +112,5 @@ if [ -f "$golden/params.npz" ]; then
     echo "run_side_by_side: the parity check on $golden failed (above); timings follow anyway" >&2
 fi
 exec /usr/bin/python3 "$root/bench/port/side_by_side.py" --bin "$bin" --port "$port" --isa "$isa" \
-  --model "$model" --threads "$threads" --frames "$frames" --size "$size" --runs "$runs" --rounds "$rounds"
+  --model "$model" --threads "$threads" --frames "$frames" --size "$size" --runs "$runs" --rounds "$rounds" \
+  --f32-gemm "$f32_gemm"

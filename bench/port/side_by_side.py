@@ -44,6 +44,8 @@ def parse_args(argv):
     p.add_argument("--runs", type=int, default=3, help="timed forwards per side (median); one warm-up before")
     p.add_argument("--rounds", type=int, default=1, help="ours then the port, this many times")
     p.add_argument("--isa", default="native", help="label only: the shell script applies the cap")
+    p.add_argument("--f32-gemm", choices=["onednn", "openblas"], default="onednn",
+                   help="our float32 GEMMs (videoprism bench --f32-gemm)")
     p.add_argument("--parity", metavar="CASE", help="only check the port against a golden FactorizedEncoder case")
     p.add_argument("--port-child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -193,7 +195,7 @@ def orchestrate(a):
     doctor = run_json([a.bin, "doctor", "--json", "--gemm", "64", "--threads", str(a.threads)], "videoprism doctor")
     ours_cmd = [a.bin, "bench", "--model", preset, "--dtype", "f32", "--threads", str(a.threads),
                 "--frames", str(a.frames), "--size", str(a.size), "--batch", "1",
-                "--warmup", "1", "--iterations", str(a.runs)]
+                "--warmup", "1", "--iterations", str(a.runs), "--f32-gemm", a.f32_gemm]
     port_cmd = [sys.executable, os.path.abspath(__file__), "--port-child", "--port", a.port, "--model", a.model,
                 "--threads", str(a.threads), "--frames", str(a.frames), "--size", str(a.size),
                 "--runs", str(a.runs)]
@@ -201,7 +203,7 @@ def orchestrate(a):
     head = {"bench": "side_by_side", "cpu": cpu_model(), "isa": a.isa, "isa_ours": doctor.get("isa"),
             "openblas_coretype_env": env_core, "openblas_core_ours": doctor.get("openblas_core"),
             "model": preset, "dtype": "f32", "threads": a.threads, "batch": 1, "frames": a.frames,
-            "size": a.size, "runs": a.runs, "rounds": a.rounds}
+            "size": a.size, "runs": a.runs, "rounds": a.rounds, "f32_gemm_ours": a.f32_gemm}
     print(json.dumps(head), flush=True)
     rows = []
     for r in range(1, a.rounds + 1):

@@ -159,7 +159,7 @@ torch::Tensor DotProductAttentionImpl::attend(torch::Tensor q, const torch::Tens
     q = q * static_cast<float>(std::pow(static_cast<double>(dim_per_head_), -0.5));
   }
   const int64_t t = q.size(2), s = k.size(2);
-  const bool onednn = use_packed_f32(q);  // attention's GEMMs through oneDNN too
+  const bool onednn = use_onednn_attention(q);  // attention's GEMMs through oneDNN too
   const int64_t rows_per_chunk = std::max<int64_t>(1, kLogitChunkElements / std::max<int64_t>(1, q.size(0) * q.size(1) * s));
   const double half_flops = profile::matmul_flops(q.size(0) * q.size(1) * t, s, q.size(3));
   torch::Tensor encoded;
@@ -291,7 +291,7 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   std::optional<profile::Region> attend_region(std::in_place, "attend", 2 * profile::matmul_flops(b * t, t, n * h));
   torch::Tensor encoded = attend_fused(fused_qkv.select(2, 0), fused_qkv.select(2, 1), fused_qkv.select(2, 2), mask,
                                        layer);  // [B, T, N*H] or undefined
-  if (!encoded.defined() && use_packed_f32(x)) {
+  if (!encoded.defined() && use_onednn_attention(x)) {
     // oneDNN's batched matmuls read q, k and v in place: [B, N, T, H] views.
     encoded = attend(fused_qkv.select(2, 0).permute({0, 2, 1, 3}), fused_qkv.select(2, 1).permute({0, 2, 1, 3}),
                      fused_qkv.select(2, 2).permute({0, 2, 1, 3}), mask, layer);  // [B, T, N*H]

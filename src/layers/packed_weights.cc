@@ -22,6 +22,8 @@ bool use_packed_f32(const torch::Tensor& x) {
          !torch::GradMode::is_enabled();
 }
 
+bool use_onednn_attention(const torch::Tensor& x) { return use_packed_f32(x) || use_int8(x); }
+
 void prepare_packed_weights(torch::nn::Module& root, PackedKind kind) {
   torch::NoGradGuard no_grad;
   for (const auto& m : root.modules()) {

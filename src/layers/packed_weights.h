@@ -63,6 +63,9 @@ bool use_int8(const torch::Tensor& x);
 // for it (RunOptions::cpu_gemm kOneDnn, float32 on the CPU), x is float32 on
 // the CPU and no gradient is being recorded.
 bool use_packed_f32(const torch::Tensor& x);
+// Whether attention's float32 batched matmuls of `x` go to oneDNN: either of
+// the two above (int8 inference keeps attention in float32).
+bool use_onednn_attention(const torch::Tensor& x);
 
 enum class PackedKind { kInt8, kF32 };
 // Makes every projection's copy of `kind` in the module tree under `root`
