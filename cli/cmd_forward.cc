@@ -16,7 +16,7 @@ namespace {
 
 struct ForwardArgs {
   std::string config_path, preset, checkpoint, inputs, out;
-  std::string dtype = "f32", device = "cpu";
+  std::string dtype = "f32", device = "cpu", f32_gemm = "onednn";
   int threads = 0;
   bool fused_residual = false;
 };
@@ -38,6 +38,7 @@ int run_forward(const ForwardArgs& args) {
   run.device = parse_device(args.device);
   run.threads = args.threads;
   run.fused_residual = args.fused_residual;
+  run.cpu_gemm = parse_cpu_gemm(args.f32_gemm);
   apply_run_options(run);
 
   Model model = Model::load(args.checkpoint, have_config ? &config : nullptr);
@@ -78,6 +79,10 @@ VP_REGISTER_COMMAND("forward", "Run a model on named arrays (.npz) and write all
   sub.add_option("--dtype", args->dtype, "f32, bf16 or int8 (CPU: int8 projection GEMMs; docs/int8.md)")->capture_default_str();
   sub.add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   sub.add_option("--threads", args->threads, "Intra-op threads (0: every core, or OMP_NUM_THREADS)");
+  sub.add_option("--f32-gemm", args->f32_gemm,
+                 "CPU float32: the GEMMs through onednn (weights packed at load: one more copy of the projection "
+                 "weights in memory; bias, GELU and residual fused) or openblas (libtorch's BLAS)")
+      ->capture_default_str();
   sub.add_flag("--fused-residual", args->fused_residual,
                "CUDA bf16: add bias and residual inside the projection GEMMs (RunOptions::fused_residual)");
   sub.footer(

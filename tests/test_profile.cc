@@ -25,7 +25,12 @@ std::map<std::string, profile::RegionStats> by_name(const std::vector<profile::R
   return out;
 }
 
-TEST(Profile, RegionsNameCountAndTimeTheForward) {
+class ProfileRegions : public ::testing::TestWithParam<CpuGemm> {};
+
+// Both CPU float32 paths: libtorch's BLAS with a region per op, and oneDNN
+// with bias + residual in the output projection and the whole FFN fused.
+TEST_P(ProfileRegions, NameCountAndTimeTheForward) {
+  const CpuGemm gemm = GetParam();
   const ModelConfig config = tiny_clip();
   const int spatial = config.encoder.num_spatial_layers, temporal = config.encoder.num_temporal_layers;
   ASSERT_EQ(config.num_auxiliary_layers, 1);
@@ -35,6 +40,7 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
   torch::Tensor video = torch::rand({b, t, size, size, 3});
   RunOptions run;
   run.frame_embeddings = false;
+  run.cpu_gemm = gemm;
   model.forward({{"inputs", video}}, run);  // warm up outside the session
 
   profile::Session session(torch::kCPU);
@@ -44,10 +50,14 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
   const auto regions = by_name(stats);
 
   // Each transformer layer's ops, once per layer, under their stack.
+  const std::vector<const char*> ops =
+      gemm == CpuGemm::kOpenBlas
+          ? std::vector<const char*>{"ln1", "qkv", "attend", "post", "residual1", "ln2", "ffn1/matmul", "ffn1/gelu",
+                                     "ffn2/matmul", "residual2"}
+          : std::vector<const char*>{"ln1", "qkv", "attend", "post+residual1", "ln2", "ffn1+gelu+ffn2+residual2"};
   for (const auto& [stack, layers] : std::vector<std::pair<std::string, int>>{
            {"spatial", spatial}, {"temporal", temporal}, {"auxiliary", 1}}) {
-    for (const char* op : {"ln1", "qkv", "attend", "post", "residual1", "ln2", "ffn1/matmul", "ffn1/gelu",
-                           "ffn2/matmul", "residual2"}) {
+    for (const char* op : ops) {
       const std::string name = stack + "/" + op;
       ASSERT_TRUE(regions.count(name)) << "no region " << name;
       EXPECT_EQ(regions.at(name).calls, layers) << name;
@@ -58,10 +68,15 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
   EXPECT_EQ(regions.at("pooler/attend").calls, 1);
   EXPECT_EQ(regions.at("patch_embed/matmul").calls, 1);
 
-  // Declared FLOPs are the layer shapes': tokens x D x 3D per QKV, tokens x D x F per FFN1.
+  // Declared FLOPs are the layer shapes': tokens x D x 3D per QKV, tokens x D x F per FFN matmul.
   const double spatial_tokens = double(b * t * n), temporal_tokens = double(b * n * t);
   EXPECT_DOUBLE_EQ(regions.at("spatial/qkv").flops, spatial * 2.0 * spatial_tokens * d * 3 * d);
-  EXPECT_DOUBLE_EQ(regions.at("temporal/ffn1/matmul").flops, temporal * 2.0 * temporal_tokens * d * f);
+  if (gemm == CpuGemm::kOpenBlas) {
+    EXPECT_DOUBLE_EQ(regions.at("temporal/ffn1/matmul").flops, temporal * 2.0 * temporal_tokens * d * f);
+  } else {
+    EXPECT_DOUBLE_EQ(regions.at("temporal/ffn1+gelu+ffn2+residual2").flops,
+                     temporal * 2.0 * 2.0 * temporal_tokens * d * f);
+  }
   // Spatial attention: B*T sequences of N tokens; QK^T and PV.
   EXPECT_DOUBLE_EQ(regions.at("spatial/attend").flops, spatial * 4.0 * double(b * t) * n * n * d);
   // LayerNorm reads and writes its input once (float32 activations).
@@ -82,6 +97,9 @@ TEST(Profile, RegionsNameCountAndTimeTheForward) {
   session.reset();
   EXPECT_EQ(session.stats().size(), 1u);  // only "(outside)"
 }
+
+INSTANTIATE_TEST_SUITE_P(Profile, ProfileRegions, ::testing::Values(CpuGemm::kOpenBlas, CpuGemm::kOneDnn),
+                         [](const ::testing::TestParamInfo<CpuGemm>& info) { return std::string(to_string(info.param)); });
 
 TEST(Profile, NestedRegionsAreExclusiveAndOneSessionPerThread) {
   {
@@ -116,12 +134,15 @@ TEST(Profile, SessionEndsWithItsScope) {
   EXPECT_TRUE(profile::active());
 }
 
-TEST(BenchBreakdown, ReportsEveryOpOfATinyForward) {
+// The ops `bench --breakdown` reports for each CPU float32 path.
+std::map<std::string, nlohmann::json> breakdown_ops(const std::string& f32_gemm, std::string& output) {
   // The golden tiny encoder's config: 2 spatial + 2 temporal layers, D=48.
   const std::string config = testing::golden_dir("encoder_tiny") + "/case.json";
   const auto result = testing::run_command(testing::cli_path() + " bench --breakdown --model " + config +
-                                           " --frames 4 --size 24 --dtype f32 --iterations 2 --threads 1");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+                                           " --frames 4 --size 24 --dtype f32 --iterations 2 --threads 1 --f32-gemm " +
+                                           f32_gemm);
+  output = result.output;
+  EXPECT_EQ(result.exit_code, 0) << result.output;
   std::istringstream lines(result.output);
   std::string line;
   std::map<std::string, nlohmann::json> ops;
@@ -133,15 +154,31 @@ TEST(BenchBreakdown, ReportsEveryOpOfATinyForward) {
     if (j.contains("op")) ops[j["op"]] = j;
   }
   EXPECT_GT(forward_ms, 0.0);
-  // The CPU attention's parts: QK^T, capped softmax, PV, and the head layout copies.
+  EXPECT_NE(result.output.find("| op | calls | ms |"), std::string::npos);
+  return ops;
+}
+
+TEST(BenchBreakdown, ReportsEveryOpOfATinyForward) {
+  std::string output;
+  // libtorch's BLAS: the CPU attention's parts (QK^T, capped softmax, PV, the head layout copies) and each op.
+  auto ops = breakdown_ops("openblas", output);
   for (const char* op : {"qkv", "attend/scores", "attend/softmax", "attend/values", "attend/split_heads",
                          "attend/merge_heads", "post", "ffn1/matmul", "ffn1/gelu", "ffn2/matmul", "ln1", "ln2"}) {
-    ASSERT_TRUE(ops.count(op)) << "no op " << op << " in:\n" << result.output;
+    ASSERT_TRUE(ops.count(op)) << "no op " << op << " in:\n" << output;
     EXPECT_DOUBLE_EQ(ops[op]["calls_per_forward"].get<double>(), 4.0) << op;  // 2 spatial + 2 temporal layers
   }
   EXPECT_TRUE(ops["qkv"].contains("tflops"));
   EXPECT_TRUE(ops["ln1"].contains("gb_per_s"));
-  EXPECT_NE(result.output.find("| op | calls | ms |"), std::string::npos);
+  // oneDNN: q, k and v read in place (no split_heads), epilogues fused.
+  ops = breakdown_ops("onednn", output);
+  for (const char* op : {"qkv", "attend/scores", "attend/softmax", "attend/values", "attend/merge_heads",
+                         "post+residual1", "ffn1+gelu+ffn2+residual2", "ln1", "ln2"}) {
+    ASSERT_TRUE(ops.count(op)) << "no op " << op << " in:\n" << output;
+    EXPECT_DOUBLE_EQ(ops[op]["calls_per_forward"].get<double>(), 4.0) << op;
+  }
+  for (const char* op : {"attend/split_heads", "ffn1/gelu", "residual2"})
+    EXPECT_EQ(ops.count(op), 0u) << op << " ran on the oneDNN path:\n" << output;
+  EXPECT_TRUE(ops["ffn1+gelu+ffn2+residual2"].contains("tflops"));
 }
 
 }  // namespace

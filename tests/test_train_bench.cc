@@ -12,6 +12,7 @@
 
 #include "test_util.h"
 #include "videoprism/config.h"
+#include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 #include "videoprism/train/device.h"
 #include "videoprism/train/stage2_decoders.h"
@@ -97,7 +98,9 @@ TEST(TrainBench, CliReportsThroughputAndTheTrainingFlopsOfBothStages) {
       EXPECT_TRUE(j.contains(key)) << stage << ": " << key;
     EXPECT_EQ(j["bench"], "train");
     EXPECT_EQ(j["stage"], stage);
-    EXPECT_EQ(j["dtype"], "bf16");  // the default
+    // The default is auto: bf16 where this CPU has native bf16, else f32.
+    const bool native_bf16 = resolve_dtype("auto", torch::kCPU) == torch::kBFloat16;
+    EXPECT_EQ(j["dtype"], native_bf16 ? "bf16" : "f32");
     EXPECT_TRUE(std::isfinite(j["first_loss"].get<double>()));
     EXPECT_TRUE(std::isfinite(j["last_loss"].get<double>()));
     EXPECT_GT(j["clips_per_second"].get<double>(), 0.0);
