@@ -99,11 +99,12 @@ Properties: config (dict, the official keyword arguments plus `kind`), kind
   m.def(
       "load",
       [](const py::object& checkpoint, const py::object& preset, const py::object& config, const std::string& dtype,
-         const std::string& device, const py::object& threads) {
+         const std::string& device, const py::object& threads, const std::string& f32_gemm) {
         auto self = std::make_shared<PyModel>();
         const std::string path = path_string(checkpoint, "load: checkpoint");
         self->run.dtype = parse_dtype(dtype);
         self->run.device = parse_device(device);
+        self->run.cpu_gemm = parse_cpu_gemm(f32_gemm);
         if (!threads.is_none()) {
           self->run.threads = threads.cast<int>();
           check_arg(self->run.threads > 0, "load: threads expected > 0, got ", self->run.threads);
@@ -119,6 +120,7 @@ Properties: config (dict, the official keyword arguments plus `kind`), kind
       },
       py::arg("checkpoint"), py::arg("model") = py::none(), py::arg("config") = py::none(),
       py::arg("dtype") = "float32", py::arg("device") = "cpu", py::arg("threads") = py::none(),
+      py::arg("f32_gemm") = "onednn",
       R"doc(Loads a released-layout .npz checkpoint and returns a Model.
 
 model:  a preset name (e.g. "videoprism_lvt_public_v1_base") or a config JSON file.
@@ -129,7 +131,10 @@ With neither, the model is detected from the checkpoint's keys and shapes
 by name, shape and dtype.
 dtype:  "float32" or "bfloat16" activations.  device: "cpu" or "cuda[:N]".
 threads: compute threads (None: as set at import: every CPU this process may use,
-         or OMP_NUM_THREADS).)doc");
+         or OMP_NUM_THREADS).
+f32_gemm: CPU float32: "onednn" (weights packed at load, bias / GELU / residual
+         fused; faster, one more copy of the projection weights in memory) or
+         "openblas" (libtorch's BLAS). docs/performance.md.)doc");
 
   cls.def_property_readonly("config", [](const PyModel& s) {
        return py::module_::import("json").attr("loads")(config_to_json(s.model->config()).dump());
@@ -138,6 +143,7 @@ threads: compute threads (None: as set at import: every CPU this process may use
                              "FactorizedEncoder, FactorizedVideoCLIP or FactorizedVideoClassifier")
       .def_property_readonly("num_params", [](const PyModel& s) { return s.model->num_params(); })
       .def_property_readonly("dtype", [](const PyModel& s) { return dtype_name(s.run.dtype); })
+      .def_property_readonly("f32_gemm", [](const PyModel& s) { return std::string(to_string(s.run.cpu_gemm)); })
       .def_property_readonly("device", [](const PyModel& s) { return s.run.device.str(); })
       .def_property_readonly("checkpoint", [](const PyModel& s) { return s.checkpoint; })
       .def("__repr__", [](const PyModel& s) {

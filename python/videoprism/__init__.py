@@ -46,8 +46,9 @@ def _check_blas_core() -> None:
         import warnings
 
         warnings.warn(
-            f"OpenBLAS runs its {_blas_core()!r} kernels on this CPU, so float32 models run up to 10x "
-            f"slower than they can; start Python with OPENBLAS_CORETYPE={core} in the environment",
+            f"OpenBLAS runs its {_blas_core()!r} kernels on this CPU, so its float32 GEMMs (training, "
+            f"f32_gemm='openblas') run up to 10x slower than they can; start Python with "
+            f"OPENBLAS_CORETYPE={core} in the environment",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -31,6 +31,26 @@ def test_forward_matches_reference(vp, case):
 
 
 @pytest.mark.parametrize("case", FIXTURES)
+def test_both_float32_gemm_paths_match_reference(vp, case):
+    d = GOLDEN / case
+    io = vp.load_npz(d / "io.npz")
+    inputs = [io.get(name) for name in INPUT_NAMES]
+    outs = {}
+    for gemm in ("onednn", "openblas"):
+        model = vp.load(d / "params.npz", config=d / "case.json", f32_gemm=gemm)
+        assert model.f32_gemm == gemm
+        outs[gemm] = model.forward(*inputs)
+    for name, ref in io.items():
+        if name in INPUT_NAMES:
+            continue
+        for gemm, out in outs.items():
+            err = float(np.max(np.abs(out[name].astype(np.float64) - ref.astype(np.float64))))
+            assert err <= TOLERANCE, f"{case} {name} ({gemm}): max error {err}"
+    with pytest.raises(ValueError, match=r"--f32-gemm: expected onednn or openblas, got 'mkl'"):
+        vp.load(d / "params.npz", config=d / "case.json", f32_gemm="mkl")
+
+
+@pytest.mark.parametrize("case", FIXTURES)
 def test_config_dict_and_detection_agree(vp, case):
     d = GOLDEN / case
     config = json.loads((d / "case.json").read_text())["config"]
