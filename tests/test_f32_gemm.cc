@@ -8,6 +8,7 @@
 
 #include "layers/epilogues.h"
 #include "layers/feed_forward.h"
+#include "ops/batched_matmul.h"
 #include "ops/f32_gemm.h"
 #include "test_util.h"
 #include "videoprism/cpu_features.h"
@@ -123,6 +124,32 @@ TEST(F32Gemm, FusedFeedForwardMatchesUnfused) {
     EXPECT_LE(err, 1e-5);
     EXPECT_GT(err, 0.0) << "identical: the oneDNN path did not run";
   }
+}
+
+// Attention's batched matmuls through oneDNN on the views attention passes:
+// q, k and v as [B, N, T, H] permutations of a fused [B, T, 3, N, H] output
+// (strided batch axes), k transposed, and a narrowed block of query rows.
+TEST(F32Gemm, BatchedMatmulOnStridedViews) {
+  torch::manual_seed(6);
+  torch::NoGradGuard no_grad;
+  const int64_t b = 2, t = 37, n = 3, h = 16;
+  torch::Tensor qkv = torch::randn({b, t, 3, n, h});
+  torch::Tensor q = qkv.select(2, 0).permute({0, 2, 1, 3});  // [B, N, T, H]
+  torch::Tensor k = qkv.select(2, 1).permute({0, 2, 1, 3});
+  torch::Tensor v = qkv.select(2, 2).permute({0, 2, 1, 3});
+  auto check_product = [](const torch::Tensor& x, const torch::Tensor& y, const char* what) {
+    torch::Tensor got = ops::batched_matmul(x, y, /*onednn=*/true);
+    torch::Tensor want = torch::matmul(x.to(torch::kFloat64), y.to(torch::kFloat64));
+    ASSERT_EQ(got.sizes(), want.sizes()) << what;
+    torch::Tensor bound = 1e-5 * (torch::matmul(x.abs().to(torch::kFloat64), y.abs().to(torch::kFloat64)) + 1.0);
+    EXPECT_LE(((got.to(torch::kFloat64) - want).abs() - bound).max().item<double>(), 0.0) << what;
+  };
+  check_product(q, k.transpose(-1, -2), "scores");
+  check_product(torch::softmax(torch::matmul(q, k.transpose(-1, -2)), -1), v, "values");
+  check_product(q.narrow(2, 5, 11), k.transpose(-1, -2), "a block of query rows");
+  check_product(torch::randn({4, 7, 9}).transpose(1, 2), torch::randn({4, 7, 5}), "columns contiguous");
+  check_product(torch::randn({6, 8, 4}).index({torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(0, 4, 2)}),
+                torch::randn({6, 2, 3}), "neither rows nor columns contiguous (copied first)");
 }
 
 class GoldenF32Gemm : public ::testing::TestWithParam<std::string> {};

@@ -39,15 +39,17 @@ struct Batched {
   dnnl::matmul primitive;
 };
 
-// Primitives per (shapes, strides); a bounded cache.
-std::shared_ptr<const Batched> batched_primitive(const memory::desc& a, const memory::desc& b, const memory::desc& c) {
+// Primitives per (shapes, strides) of the three tensors; a bounded cache.
+std::shared_ptr<const Batched> batched_primitive(const torch::Tensor& a, const torch::Tensor& b,
+                                                 const torch::Tensor& c) {
   using Key = std::vector<int64_t>;
   static std::mutex mutex;
   static std::map<Key, std::shared_ptr<const Batched>> cache;
   Key key;
-  for (const memory::desc* d : {&a, &b, &c}) {
-    for (auto v : d->dims()) key.push_back(v);
-    for (int i = 0; i < d->data.ndims; ++i) key.push_back(d->data.format_desc.blocking.strides[i]);
+  for (const torch::Tensor* t : {&a, &b, &c}) {
+    key.push_back(t->dim());
+    for (auto v : t->sizes()) key.push_back(v);
+    for (auto v : t->strides()) key.push_back(v);
   }
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
@@ -55,7 +57,8 @@ std::shared_ptr<const Batched> batched_primitive(const memory::desc& a, const me
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto made = std::make_shared<Batched>();
-  made->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, onednn_cpu_engine());
+  made->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(desc_of(a), desc_of(b), desc_of(c)), attr,
+                                          onednn_cpu_engine());
   made->primitive = dnnl::matmul(made->pd);
   cache.emplace(key, made);
   return made;
@@ -66,8 +69,8 @@ torch::Tensor onednn_batched(const torch::Tensor& a_in, const torch::Tensor& b_i
   auto out_sizes = a.sizes().vec();
   out_sizes.back() = b.size(-1);
   torch::Tensor out = torch::empty(out_sizes, a.options());  // [..., M, N]
+  std::shared_ptr<const Batched> p = batched_primitive(a, b, out);
   const memory::desc ad = desc_of(a), bd = desc_of(b), cd = desc_of(out);
-  std::shared_ptr<const Batched> p = batched_primitive(ad, bd, cd);
   dnnl::engine& engine = onednn_cpu_engine();
   torch::Tensor scratch = torch::empty({static_cast<int64_t>(p->pd.scratchpad_desc().get_size())}, torch::kUInt8);
   memory am(ad, engine, a.data_ptr()), bm(bd, engine, b.data_ptr()), cm(cd, engine, out.data_ptr());
