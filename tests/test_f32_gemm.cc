@@ -148,8 +148,9 @@ TEST(F32Gemm, BatchedMatmulOnStridedViews) {
   check_product(torch::softmax(torch::matmul(q, k.transpose(-1, -2)), -1), v, "values");
   check_product(q.narrow(2, 5, 11), k.transpose(-1, -2), "a block of query rows");
   check_product(torch::randn({4, 7, 9}).transpose(1, 2), torch::randn({4, 7, 5}), "columns contiguous");
-  check_product(torch::randn({6, 8, 4}).index({torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(0, 4, 2)}),
-                torch::randn({6, 2, 3}), "neither rows nor columns contiguous (copied first)");
+  using torch::indexing::Slice;
+  check_product(torch::randn({6, 8, 4}).index({Slice(), Slice(), Slice(0, 4, 2)}), torch::randn({6, 2, 3}),
+                "neither rows nor columns contiguous (copied first)");
 }
 
 class GoldenF32Gemm : public ::testing::TestWithParam<std::string> {};

@@ -99,7 +99,9 @@ TEST_P(ProfileRegions, NameCountAndTimeTheForward) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Profile, ProfileRegions, ::testing::Values(CpuGemm::kOpenBlas, CpuGemm::kOneDnn),
-                         [](const ::testing::TestParamInfo<CpuGemm>& info) { return std::string(to_string(info.param)); });
+                         [](const ::testing::TestParamInfo<CpuGemm>& info) {
+                           return std::string(to_string(info.param));
+                         });
 
 TEST(Profile, NestedRegionsAreExclusiveAndOneSessionPerThread) {
   {

@@ -79,7 +79,9 @@ void AttentionProjectionImpl::prepare_packed(PackedKind kind) {
 torch::Tensor AttentionProjectionImpl::forward(const torch::Tensor& x, int64_t layer) {
   const bool int8 = use_int8(x);
   if (int8 || use_packed_f32(x)) {
-    auto run = [&](const torch::Tensor& rows) { return int8 ? int8_at(layer)->forward(rows) : f32_at(layer)->forward(rows); };
+    auto run = [&](const torch::Tensor& rows) {
+      return int8 ? int8_at(layer)->forward(rows) : f32_at(layer)->forward(rows);
+    };
     auto sizes = x.sizes().vec();
     const int64_t d = w.size(-3), nh = w.size(-2) * w.size(-1);
     if (is_output_) {  // [..., N, H] -> [..., D]
@@ -317,7 +319,9 @@ torch::Tensor DotProductAttentionImpl::self_attention(const torch::Tensor& x, co
   }
   if (residual.defined() && use_packed_f32(encoded)) {
     profile::Region region("post+residual1", post_flops);
-    return post->f32_at(layer)->forward(encoded.reshape({b * t, n * h}), /*gelu=*/false, residual).view(residual.sizes());
+    return post->f32_at(layer)
+        ->forward(encoded.reshape({b * t, n * h}), /*gelu=*/false, residual)
+        .view(residual.sizes());
   }
   torch::Tensor projected;
   {

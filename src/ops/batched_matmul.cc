@@ -76,7 +76,8 @@ torch::Tensor onednn_batched(const torch::Tensor& a_in, const torch::Tensor& b_i
   memory am(ad, engine, a.data_ptr()), bm(bd, engine, b.data_ptr()), cm(cd, engine, out.data_ptr());
   memory sm(p->pd.scratchpad_desc(), engine, scratch.data_ptr());
   dnnl::stream stream(engine);
-  p->primitive.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, sm}});
+  p->primitive.execute(stream,
+                       {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, sm}});
   stream.wait();
   return out;
 }
