@@ -50,7 +50,7 @@ int run_doctor(const DoctorArgs& args) {
                    {"threads", torch::get_num_threads()},
                    {"gemm_f32_tflops", f32},
                    {"gemm_f32_onednn_tflops", f32_onednn},
-                   {"f32_gemm", "onednn"},
+                   {"f32_gemm", to_string(RunOptions{}.cpu_gemm)},  // the default float32 inference path
                    {"gemm_f32_n", args.gemm},
                    {"gemm_bf16_tflops", bf16},
                    {"gemm_bf16_n", bf16_n},

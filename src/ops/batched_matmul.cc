@@ -72,13 +72,10 @@ torch::Tensor onednn_batched(const torch::Tensor& a_in, const torch::Tensor& b_i
   std::shared_ptr<const Batched> p = batched_primitive(a, b, out);
   const memory::desc ad = desc_of(a), bd = desc_of(b), cd = desc_of(out);
   dnnl::engine& engine = onednn_cpu_engine();
-  torch::Tensor scratch = torch::empty({static_cast<int64_t>(p->pd.scratchpad_desc().get_size())}, torch::kUInt8);
-  memory am(ad, engine, a.data_ptr()), bm(bd, engine, b.data_ptr()), cm(cd, engine, out.data_ptr());
-  memory sm(p->pd.scratchpad_desc(), engine, scratch.data_ptr());
-  dnnl::stream stream(engine);
-  p->primitive.execute(stream,
-                       {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}, {DNNL_ARG_SCRATCHPAD, sm}});
-  stream.wait();
+  onednn_execute(p->primitive, p->pd,
+                 {{DNNL_ARG_SRC, memory(ad, engine, a.data_ptr())},
+                  {DNNL_ARG_WEIGHTS, memory(bd, engine, b.data_ptr())},
+                  {DNNL_ARG_DST, memory(cd, engine, out.data_ptr())}});
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ops/onednn.h"
@@ -123,23 +124,16 @@ void F32Linear::forward_into(const torch::Tensor& rows, torch::Tensor& out, bool
   std::shared_ptr<const Impl::Entry> e =
       impl_->entry(m, gelu, residual.defined(), stride(rows, k), stride(out, n), res_stride);
   dnnl::engine& engine = onednn_cpu_engine();
-  torch::Tensor scratch = torch::empty({static_cast<int64_t>(e->pd.scratchpad_desc().get_size())}, torch::kUInt8);
-  memory src_mem(e->pd.src_desc(), engine, rows.data_ptr());
-  memory dst_mem(e->pd.dst_desc(), engine, out.data_ptr());
-  memory scratch_mem(e->pd.scratchpad_desc(), engine, scratch.data_ptr());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src_mem},
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->pd.src_desc(), engine, rows.data_ptr())},
                                        {DNNL_ARG_WEIGHTS, *e->weights},
-                                       {DNNL_ARG_DST, dst_mem},
-                                       {DNNL_ARG_SCRATCHPAD, scratch_mem}};
+                                       {DNNL_ARG_DST, memory(e->pd.dst_desc(), engine, out.data_ptr())}};
   if (impl_->bias.defined()) args.emplace(DNNL_ARG_BIAS, memory(e->pd.bias_desc(), engine, impl_->bias.data_ptr()));
   if (residual.defined()) {
     const int index = gelu ? 1 : 0;  // the binary post-op's position
     args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
                  memory(rows_desc(m, n, res_stride), engine, residual.data_ptr()));
   }
-  dnnl::stream stream(engine);
-  e->primitive.execute(stream, args);
-  stream.wait();
+  onednn_execute(e->primitive, e->pd, std::move(args));
 }
 
 torch::Tensor F32Linear::forward(const torch::Tensor& x, bool gelu, const torch::Tensor& residual) const {

@@ -53,16 +53,10 @@ memory pack_weights(const torch::Tensor& plain, const memory::desc& desc) {
 void run_matmul(const dnnl::matmul& primitive, const dnnl::matmul::primitive_desc& pd, const torch::Tensor& src,
                 const memory& weights, torch::Tensor& acc) {
   dnnl::engine& engine = cpu_engine();
-  torch::Tensor scratch = torch::empty({static_cast<int64_t>(pd.scratchpad_desc().get_size())}, torch::kUInt8);
-  memory src_mem(pd.src_desc(), engine, src.data_ptr());
-  memory dst_mem(pd.dst_desc(), engine, acc.data_ptr());
-  memory scratch_mem(pd.scratchpad_desc(), engine, scratch.data_ptr());
-  dnnl::stream stream(engine);
-  primitive.execute(stream, {{DNNL_ARG_SRC, src_mem},
-                             {DNNL_ARG_WEIGHTS, weights},
-                             {DNNL_ARG_DST, dst_mem},
-                             {DNNL_ARG_SCRATCHPAD, scratch_mem}});
-  stream.wait();
+  onednn_execute(primitive, pd,
+                 {{DNNL_ARG_SRC, memory(pd.src_desc(), engine, src.data_ptr())},
+                  {DNNL_ARG_WEIGHTS, weights},
+                  {DNNL_ARG_DST, memory(pd.dst_desc(), engine, acc.data_ptr())}});
 }
 
 // Rows per oneDNN call in Int8Linear::forward (256 x 3072 s32: 3 MB).
