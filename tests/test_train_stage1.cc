@@ -17,8 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "encoders/factorized_encoder.h"
-#include "models/video_clip.h"
+#include "models/model_modules.h"
 #include "test_util.h"
 #include "train_test_data.h"
 #include "videoprism/error.h"
@@ -162,7 +161,7 @@ TEST(ContrastiveLoss, MatchesDirectComputationAndGradients) {
 TEST(TokenDrop, KeepAllEqualsFullEncoderAndGatheredPositions) {
   Model model(tiny_config());
   model.init_random(1);
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(model.module_ptr());
+  FactorizedVideoCLIPImpl* clip = &video_clip_module(model, "test");
   torch::NoGradGuard no_grad;
   torch::manual_seed(1);
   torch::Tensor video = torch::rand({2, 4, 24, 24, 3});

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "encoders/factorized_encoder.h"
+#include "models/model_modules.h"
 #include "test_util.h"
 #include "train_test_data.h"
 #include "videoprism/error.h"
@@ -139,8 +139,7 @@ TEST(Stage2Student, RatioZeroEqualsTheFullEncoderAndTubeDroppingEqualsPaddings) 
   const int64_t b = 2, t = 4, g = 4;
   torch::Tensor video = torch::rand({b, t, 24, 24, 3});
   torch::NoGradGuard no_grad;
-  auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(e.student.module_ptr());
-  torch::Tensor full = encoder->forward(video).embeddings;  // [B, T*N, D]
+  torch::Tensor full = encoder_module(e.student, "test").forward(video).embeddings;  // [B, T*N, D]
   Stage2Mask none = sample_stage2_mask(MaskKind::kTube, b, 0, b, t, g, g, 0.0, 1);
   EXPECT_EQ(none.keep.size(1), g * g);
   StudentOutputs zero = encode_visible(e.student, video, {}, none, torch::kFloat32);

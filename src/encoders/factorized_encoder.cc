@@ -87,6 +87,21 @@ EncoderOutputs FactorizedEncoderImpl::encode_kept_patches(const torch::Tensor& p
   return encode_tokens(x, t, patch_paddings);
 }
 
+EncoderOutputs FactorizedEncoderImpl::encode_tube(const torch::Tensor& video, const torch::Tensor& keep_indices,
+                                                  const torch::Tensor& frame_paddings) {
+  check(keep_indices.dim() == 2, "encode_tube: keep_indices expected [B, K], got ", shape_str(keep_indices.sizes()));
+  const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3);
+  const int64_t k = keep_indices.size(1);
+  torch::Tensor patches = image_to_patch(video, config_.patch_size);  // [B*T, N, P*P*3]
+  torch::Tensor keep = keep_indices.to(torch::kLong);                 // [B, K]
+  torch::Tensor index = keep.view({b, 1, k, 1}).expand({b, t, k, patches.size(2)}).reshape({b * t, k, -1});
+  torch::Tensor kept = patches.gather(1, index);  // [B*T, K, P*P*3]
+  torch::Tensor patch_paddings;                   // [B*T, K]
+  if (frame_paddings.defined())
+    patch_paddings = frame_paddings.to(video.scalar_type()).reshape({b * t, 1}).expand({b * t, k});
+  return encode_kept_patches(kept, keep, t, h, w, patch_paddings);
+}
+
 EncoderOutputs FactorizedEncoderImpl::encode_tokens(torch::Tensor x, int64_t t, const torch::Tensor& patch_paddings) {
   const int64_t d = config_.model_dim;
   const int64_t bt = x.size(0), n = x.size(1);

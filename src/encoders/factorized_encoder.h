@@ -51,6 +51,14 @@ class FactorizedEncoderImpl : public torch::nn::Module {
   EncoderOutputs encode_kept_patches(const torch::Tensor& patches, const torch::Tensor& keep_indices, int64_t t,
                                      int64_t h, int64_t w, const torch::Tensor& patch_paddings = {});
 
+  // Tube token dropping from a whole clip (stage-1 and stage-2 training):
+  // patchifies video [B, T, H, W, 3], keeps the positions keep_indices [B, K]
+  // (int64) of every frame and encodes them (encode_kept_patches). A padded
+  // frame (frame_paddings [B, T], or undefined) pads all its kept tokens.
+  // Output [B, T*K, D], token index t*K + k.
+  EncoderOutputs encode_tube(const torch::Tensor& video, const torch::Tensor& keep_indices,
+                             const torch::Tensor& frame_paddings = {});
+
   const EncoderConfig& config() const { return config_; }
 
   FeedForward patch_projection{nullptr};

@@ -10,8 +10,7 @@
 #include "layers/feed_forward.h"
 #include "layers/packed_weights.h"
 #include "layers/epilogues.h"
-#include "models/video_classifier.h"
-#include "models/video_clip.h"
+#include "models/model_modules.h"
 #include "ops/blas_threads.h"
 #include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
@@ -169,15 +168,14 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
   TensorMap out;
   switch (config_.kind) {
     case ModelKind::kEncoder: {
-      auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(module_);
-      EncoderOutputs r = encoder->forward(video, frame_paddings);
+      EncoderOutputs r = encoder_module(*this, "encode_video").forward(video, frame_paddings);
       out["embeddings"] = r.embeddings;
       out["spatial_features"] = r.spatial_features;
       break;
     }
     case ModelKind::kVideoClip: {
-      auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
-      VideoClipOutputs r = clip->encode_video(video, frame_paddings, options.frame_embeddings);
+      VideoClipOutputs r =
+          video_clip_module(*this, "encode_video").encode_video(video, frame_paddings, options.frame_embeddings);
       out["video_embeddings"] = r.video_embeddings;
       out["video_embeddings_unnormalized"] = r.video_embeddings_unnormalized;
       out["spatial_features"] = r.spatial_features;
@@ -186,8 +184,7 @@ TensorMap Model::encode_video(const torch::Tensor& video, const torch::Tensor& f
       break;
     }
     case ModelKind::kVideoClassifier: {
-      auto classifier = std::dynamic_pointer_cast<FactorizedVideoClassifierImpl>(module_);
-      ClassifierOutputs r = classifier->forward(video, frame_paddings);
+      ClassifierOutputs r = classifier_module(*this, "encode_video").forward(video, frame_paddings);
       out["logits"] = r.logits;
       out["spatial_features"] = r.spatial_features;
       out["spatiotemporal_features"] = r.spatiotemporal_features;
@@ -202,8 +199,7 @@ TensorMap Model::encode_text(const torch::Tensor& ids, const torch::Tensor& padd
   EpilogueScope epilogues(epilogue_options(options));
   check_arg(config_.kind == ModelKind::kVideoClip, "text_token_ids: the ", to_string(config_.kind),
         " model has no text tower");
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(module_);
-  TextOutputs r = clip->encode_text(ids, paddings);
+  TextOutputs r = video_clip_module(*this, "encode_text").encode_text(ids, paddings);
   return {{"text_embeddings", r.text_embeddings}, {"text_embeddings_unnormalized", r.text_embeddings_unnormalized}};
 }
 

@@ -34,17 +34,10 @@ VideoClipOutputs FactorizedVideoCLIPImpl::encode_video(const torch::Tensor& vide
   EncoderOutputs encoded = vision_encoder->forward(video, frame_paddings);
   out.spatial_features = encoded.spatial_features;
   out.spatiotemporal_features = encoded.embeddings;
-  torch::Tensor features = encoded.embeddings;  // [B, T*N, D]
   // The auxiliary layers and the pooler see every token, padded frames included,
   // as in the reference.
-  if (auxiliary_encoder) {
-    profile::Region region("auxiliary");
-    features = auxiliary_encoder->forward(features);
-  }
-  {
-    profile::Region region("pooler");
-    out.video_embeddings_unnormalized = contrastive_vision_pooler->forward(features).squeeze(1);  // [B, D]
-  }
+  torch::Tensor features = auxiliary_features(encoded.embeddings);                // [B, T*N, D]
+  out.video_embeddings_unnormalized = pool_features(features);                     // [B, D]
   out.video_embeddings = l2_normalize(out.video_embeddings_unnormalized);
   if (with_frame_embeddings) {
     const int64_t b = video.size(0), t = video.size(1), d = features.size(2);
@@ -54,6 +47,21 @@ VideoClipOutputs FactorizedVideoCLIPImpl::encode_video(const torch::Tensor& vide
     out.frame_embeddings = l2_normalize(pooled);
   }
   return out;
+}
+
+torch::Tensor FactorizedVideoCLIPImpl::auxiliary_features(const torch::Tensor& tokens) {
+  if (!auxiliary_encoder) return tokens;
+  profile::Region region("auxiliary");
+  return auxiliary_encoder->forward(tokens);
+}
+
+torch::Tensor FactorizedVideoCLIPImpl::pool_features(const torch::Tensor& features) {
+  profile::Region region("pooler");
+  return contrastive_vision_pooler->forward(features).squeeze(1);  // [B, D]
+}
+
+torch::Tensor FactorizedVideoCLIPImpl::pool_tokens(const torch::Tensor& tokens) {
+  return pool_features(auxiliary_features(tokens));
 }
 
 TextOutputs FactorizedVideoCLIPImpl::encode_text(const torch::Tensor& ids, const torch::Tensor& paddings) {

@@ -36,6 +36,9 @@ class FactorizedVideoCLIPImpl : public torch::nn::Module {
   VideoClipOutputs encode_video(const torch::Tensor& video, const torch::Tensor& frame_paddings = {},
                                 bool with_frame_embeddings = false);
   TextOutputs encode_text(const torch::Tensor& ids, const torch::Tensor& paddings);
+  // The clip embedding of vision-encoder tokens [B, L, D]: the auxiliary
+  // layers, then the contrastive MAP pooler. [B, D], unnormalized.
+  torch::Tensor pool_tokens(const torch::Tensor& tokens);
 
   FactorizedEncoder vision_encoder{nullptr};
   VisionTransformer auxiliary_encoder{nullptr};
@@ -43,6 +46,9 @@ class FactorizedVideoCLIPImpl : public torch::nn::Module {
   TextEncoder text_encoder{nullptr};
 
  private:
+  torch::Tensor auxiliary_features(const torch::Tensor& tokens);  // [B, L, D] -> [B, L, D]
+  torch::Tensor pool_features(const torch::Tensor& features);     // [B, L, D] -> [B, D]
+
   ModelConfig config_;
 };
 TORCH_MODULE(FactorizedVideoCLIP);

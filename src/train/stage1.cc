@@ -8,7 +8,8 @@
 #include <iostream>
 #include <map>
 
-#include "models/video_clip.h"
+#include "models/model_modules.h"
+#include "train/train_step.h"
 #include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/tokenizer.h"
@@ -70,38 +71,23 @@ struct Stage1Trainer::Impl : TrainerRun {
     const int64_t grid = (config.data_options.image_size / encoder.patch_size);
     optimizer->zero_grad();
     double loss_sum = 0.0;
+    const MicroBatchRows rows{per_micro_global, dist.rank() * local, local};
     for (int m = 0; m < micro; ++m) {
-      torch::Tensor keep;
-      if (config.token_drop > 0) {
-        // Drawn on the CPU (the same masks on every device), then moved.
-        keep = to_device(sample_tube_keep_indices(per_micro_global, grid * grid, config.token_drop,
-                                                  token_drop_seed(config.seed, step, m))
-                             .narrow(0, dist.rank() * local, local),  // this rank's clips of the global micro-batch
-                         device);
-      }
-      Stage1Embeddings emb = stage1_embed(*model, video.narrow(0, m * local, local),
-                                          frame_paddings.narrow(0, m * local, local), keep,
-                                          text_ids.narrow(0, m * local, local),
-                                          text_paddings.narrow(0, m * local, local), dtype);
-      torch::Tensor video_all = dist.all_gather_with_local_grad(emb.video);  // [G/A, D]
-      torch::Tensor text_all = dist.all_gather_with_local_grad(emb.text);    // [G/A, D]
-      torch::Tensor loss = contrastive_loss(video_all, text_all, log_scale);
+      const torch::Tensor keep = stage1_keep_indices(config, rows, grid * grid, step, m, device);  // [local, K]
+      torch::Tensor loss = stage1_micro_loss(*model, log_scale, dist, video.narrow(0, m * local, local),
+                                             frame_paddings.narrow(0, m * local, local), keep,
+                                             text_ids.narrow(0, m * local, local),
+                                             text_paddings.narrow(0, m * local, local), dtype);
       (loss / double(micro)).backward();
       loss_sum += loss.item<double>();
     }
     // Every rank computed the global loss with gradient through its own
     // features only, so the towers' full gradient is the sum over ranks; the
     // logit scale's gradient is the same on every rank (average it).
-    std::vector<torch::Tensor> grads;
-    for (auto& p : optimizer->params()) {
-      if (!p.tensor.grad().defined()) p.tensor.mutable_grad() = torch::zeros_like(p.tensor);
-      grads.push_back(p.tensor.grad());
-    }
-    dist.all_reduce_sum(grads);
+    reduce_gradients(*optimizer, dist, /*mean=*/false);
     if (log_scale.grad().defined() && config.learn_temperature) log_scale.mutable_grad().div_(dist.world());
-    const double norm = clip_grad_norm(optimizer->params(), config.clip_grad_norm);
     const double lr = schedule.at(step);
-    optimizer->step(lr);
+    const double norm = clip_and_step(*optimizer, config.clip_grad_norm, lr);
     {
       torch::NoGradGuard no_grad;
       log_scale.clamp_max_(std::log(config.logit_scale_max));
@@ -148,20 +134,14 @@ Stage1Trainer::Stage1Trainer(Stage1Config config, std::string run_dir, bool resu
   } else {
     s.model->init_random(config.seed);
   }
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(s.model->module_ptr());
   if (!checkpoint && !config.vision_encoder_init.empty()) {
     // A bare encoder checkpoint: its keys are the vision encoder's without the prefix.
     Model encoder = Model::load(config.vision_encoder_init);
     check(encoder.config().kind == ModelKind::kEncoder, "stage1: vision_encoder_init ", config.vision_encoder_init,
           " is a ", to_string(encoder.config().kind), ", expected a FactorizedEncoder");
-    std::map<std::string, torch::Tensor> source;
-    for (const auto& item : encoder.module().named_parameters()) source[item.key()] = item.value();
-    torch::NoGradGuard no_grad;
-    for (const auto& item : clip->vision_encoder->named_parameters()) {
-      check(source.count(item.key()) > 0 && source.at(item.key()).sizes() == item.value().sizes(),
-            "stage1: vision_encoder_init ", config.vision_encoder_init, " does not fit the model at '", item.key(), "'");
-      item.value().copy_(source.at(item.key()));
-    }
+    copy_encoder_weights(encoder_module(encoder, "stage1: vision_encoder_init"),
+                         *video_clip_module(*s.model, "stage1").vision_encoder,
+                         "stage1: vision_encoder_init " + config.vision_encoder_init);
   }
   // Initialized (or loaded) on the CPU, then moved: the same weights on every device.
   s.model->to(s.device);

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "models/video_clip.h"
+#include "train/train_step.h"
 #include "train/training_loop.h"
 #include "videoprism/error.h"
 #include "videoprism/train/checkpoint.h"
@@ -17,11 +17,6 @@
 
 namespace videoprism::train {
 namespace fs = std::filesystem;
-namespace {
-
-constexpr uint64_t kMaskPurpose = 1, kShufflePurpose = 2;
-
-}  // namespace
 
 struct Stage2Trainer::Impl : TrainerRun {
   Stage2Config config;
@@ -74,27 +69,13 @@ struct Stage2Trainer::Impl : TrainerRun {
     const int micro = config.grad_accum;
     const int64_t local = batch.video.size(0) / micro;
     const int64_t per_micro_global = config.batch_size / micro;
-    const int64_t t = batch.video.size(1);
-    const int64_t p = student->config().encoder.patch_size;
-    const int64_t gh = batch.video.size(2) / p, gw = batch.video.size(3) / p;
     optimizer->zero_grad();
     double loss_sum = 0, token_sum = 0, global_sum = 0;
+    const MicroBatchRows rows{per_micro_global, dist.rank() * local, local};
     for (int m = 0; m < micro; ++m) {
-      torch::Tensor video = batch_video.narrow(0, m * local, local);
-      torch::Tensor paddings = batch_paddings.narrow(0, m * local, local);
-      const int64_t first = dist.rank() * local;
-      Stage2Mask mask = sample_stage2_mask(config.mask_kind, per_micro_global, first, local, t, gh, gw,
-                                           config.mask_ratio, stateless_seed(config.seed, step, m, kMaskPurpose),
-                                           config.block_min_area);
-      mask = mask_to_device(mask, device);  // drawn on the CPU: the same masks on every device
-      torch::Tensor perm;
-      if (config.shuffle && config.token_loss) {
-        perm = sample_permutations(per_micro_global, t * gh * gw, stateless_seed(config.seed, step, m, kShufflePurpose))
-                   .narrow(0, first, local);
-        perm = to_device(perm, device);
-      }
-      TeacherTargets targets = teacher_targets(*teacher, video, paddings, dtype);
-      Stage2Losses losses = stage2_losses(*student, decoders, video, paddings, mask, perm, targets, config, dtype);
+      Stage2Losses losses = stage2_micro_losses(config, *teacher, *student, decoders,
+                                                batch_video.narrow(0, m * local, local),
+                                                batch_paddings.narrow(0, m * local, local), rows, step, m, dtype);
       (losses.total / double(micro)).backward();
       loss_sum += losses.total.item<double>();
       token_sum += losses.token.item<double>();
@@ -102,23 +83,15 @@ struct Stage2Trainer::Impl : TrainerRun {
     }
     // Each rank's loss is the mean over its clips: the global-batch gradient
     // is the mean of the ranks' gradients.
-    std::vector<torch::Tensor> grads;
-    for (auto& param : optimizer->params()) {
-      if (!param.tensor.grad().defined()) param.tensor.mutable_grad() = torch::zeros_like(param.tensor);
-      grads.push_back(param.tensor.grad());
-    }
-    dist.all_reduce_sum(grads);
-    if (dist.world() > 1)
-      for (auto& g : grads) g.div_(dist.world());
+    reduce_gradients(*optimizer, dist, /*mean=*/true);
     std::vector<double> reduced = {loss_sum, token_sum, global_sum};
     if (dist.world() > 1) {
       std::vector<torch::Tensor> values = {torch::tensor(reduced, torch::kFloat64).to(torch::kFloat32)};
       dist.all_reduce_sum(values);
       for (int i = 0; i < 3; ++i) reduced[i] = values[0][i].item<double>() / dist.world();
     }
-    const double norm = clip_grad_norm(optimizer->params(), config.clip_grad_norm);
     const double lr = schedule.at(step);
-    optimizer->step(lr);
+    const double norm = clip_and_step(*optimizer, config.clip_grad_norm, lr);
     ++step;
     position = batch.position_after;
     last_loss = reduced[0] / micro;
@@ -167,27 +140,16 @@ Stage2Trainer::Stage2Trainer(Stage2Config config, std::string run_dir, bool resu
   const ModelConfig encoder_config = encoder_model_config(s.teacher->config());
   check(config.data_options.image_size % encoder_config.encoder.patch_size == 0, "stage2: image_size ",
         config.data_options.image_size, " is not a multiple of the patch size ", encoder_config.encoder.patch_size);
-  s.student = std::make_unique<Model>(encoder_config);
-  s.student->to(s.device);
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(s.teacher->module_ptr());
-  std::map<std::string, torch::Tensor> teacher_encoder;
-  for (const auto& item : clip->vision_encoder->named_parameters()) teacher_encoder[item.key()] = item.value();
-  {
-    torch::NoGradGuard no_grad;
-    for (const auto& item : s.student->module().named_parameters()) {
-      torch::Tensor source = teacher_encoder.at(item.key());
-      item.value().copy_(source);
-      s.pairs.emplace_back(item.value(), source);
-    }
-  }
+  Stage2Student student = make_stage2_student(*s.teacher, s.device);
+  s.student = std::move(student.model);
+  s.pairs = std::move(student.pairs);
   if (checkpoint) s.student->load_weights(*checkpoint + "/model.npz");
 
   const int64_t grid = config.data_options.image_size / encoder_config.encoder.patch_size;
   const int64_t length = int64_t(config.data_options.num_frames) * grid * grid;
   const DecoderOptions decoder = resolve_decoder_options(config.decoder, encoder_config.encoder);
-  s.decoders = Stage2Decoders(decoder, encoder_config.encoder.model_dim, length, config.token_loss, config.global_loss);
-  s.decoders->init_random(config.seed ^ 0xdec0de);  // on the CPU: the same draw on every device
-  s.decoders->to(s.device);
+  s.decoders = make_stage2_decoders(decoder, encoder_config.encoder.model_dim, length, config.token_loss,
+                                    config.global_loss, config.seed, s.device);
   if (checkpoint) {
     std::map<std::string, torch::Tensor> saved(restored.npz.at("decoders.npz").begin(),
                                                restored.npz.at("decoders.npz").end());

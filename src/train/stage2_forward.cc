@@ -2,8 +2,7 @@
 // Model math only (no data loader or video decoding).
 #include "videoprism/train/stage2_forward.h"
 
-#include "encoders/factorized_encoder.h"
-#include "models/video_clip.h"
+#include "models/model_modules.h"
 #include "videoprism/error.h"
 #include "videoprism/train/device.h"
 
@@ -16,13 +15,30 @@ ModelConfig encoder_model_config(const ModelConfig& clip) {
   return encoder;
 }
 
+Stage2Student make_stage2_student(Model& teacher, const torch::Device& device) {
+  FactorizedVideoCLIPImpl& clip = video_clip_module(teacher, "stage2: the teacher (a stage-1 checkpoint)");
+  Stage2Student s;
+  s.model = std::make_unique<Model>(encoder_model_config(teacher.config()));
+  s.model->to(device);
+  s.pairs = copy_encoder_weights(*clip.vision_encoder, encoder_module(*s.model, "stage2: the student"),
+                                 "stage2: the teacher's vision encoder");
+  return s;
+}
+
+Stage2Decoders make_stage2_decoders(const DecoderOptions& options, int64_t model_dim, int64_t length, bool token_loss,
+                                    bool global_loss, uint64_t seed, const torch::Device& device) {
+  Stage2Decoders decoders(options, model_dim, length, token_loss, global_loss);
+  decoders->init_random(seed ^ 0xdec0de);  // a stream of its own, apart from the model's init_random(seed)
+  decoders->to(device);
+  return decoders;
+}
+
 TeacherTargets teacher_targets(Model& teacher, const torch::Tensor& video, const torch::Tensor& frame_paddings,
                                torch::ScalarType dtype) {
-  auto clip = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(teacher.module_ptr());
-  check(clip != nullptr, "stage2: the teacher must be a FactorizedVideoCLIP (a stage-1 checkpoint)");
+  FactorizedVideoCLIPImpl& clip = video_clip_module(teacher, "stage2: the teacher (a stage-1 checkpoint)");
   torch::NoGradGuard no_grad;
   torch::Tensor fp = frame_paddings.defined() ? frame_paddings.to(dtype) : frame_paddings;
-  VideoClipOutputs out = clip->encode_video(video.to(dtype), fp);
+  VideoClipOutputs out = clip.encode_video(video.to(dtype), fp);
   return {out.spatiotemporal_features.to(torch::kFloat32), out.video_embeddings_unnormalized.to(torch::kFloat32)};
 }
 
@@ -47,29 +63,24 @@ Stage2Mask mask_to_device(const Stage2Mask& mask, const torch::Device& device) {
 
 StudentOutputs encode_visible(Model& student, const torch::Tensor& video, const torch::Tensor& frame_paddings,
                               const Stage2Mask& mask, torch::ScalarType dtype) {
-  auto encoder = std::dynamic_pointer_cast<FactorizedEncoderImpl>(student.module_ptr());
-  check(encoder != nullptr, "stage2: the student must be a FactorizedEncoder");
+  FactorizedEncoderImpl& encoder = encoder_module(student, "stage2: the student");
   const int64_t b = video.size(0), t = video.size(1), h = video.size(2), w = video.size(3);
+  const int64_t n = (h / encoder.config().patch_size) * (w / encoder.config().patch_size), d = encoder.config().model_dim;
   torch::Tensor input = video.to(dtype);
-  torch::Tensor patches = image_to_patch(input, encoder->config().patch_size);  // [B*T, N, P*P*3]
-  const int64_t n = patches.size(1), d = encoder->config().model_dim;
   StudentOutputs out;
   if (mask.kind == MaskKind::kTube) {
     const int64_t k = mask.keep.size(1);
-    torch::Tensor index = mask.keep.view({b, 1, k, 1}).expand({b, t, k, patches.size(2)}).reshape({b * t, k, -1});
-    torch::Tensor kept = patches.gather(1, index);  // [B*T, K, P*P*3]
-    torch::Tensor patch_paddings;
-    if (frame_paddings.defined()) patch_paddings = frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, k});
-    out.compact = encoder->encode_kept_patches(kept, mask.keep, t, h, w, patch_paddings).embeddings;  // [B, T*K, D]
+    out.compact = encoder.encode_tube(input, mask.keep, frame_paddings).embeddings;  // [B, T*K, D]
     // Token t*K + k sits at slot t*N + keep[k].
     torch::Tensor frames = torch::arange(t, mask.keep.options().dtype(torch::kLong)).view({1, t, 1});
     torch::Tensor slots = (frames * n + mask.keep.view({b, 1, k})).reshape({b, t * k, 1}).expand({b, t * k, d});
     out.by_slot = torch::zeros({b, t * n, d}, out.compact.options()).scatter(1, slots, out.compact);  // [B, T*N, D]
   } else {
-    torch::Tensor paddings = mask.token_mask.to(dtype).view({b * t, n});  // [B*T, N]
+    torch::Tensor patches = image_to_patch(input, encoder.config().patch_size);  // [B*T, N, P*P*3]
+    torch::Tensor paddings = mask.token_mask.to(dtype).view({b * t, n});        // [B*T, N]
     if (frame_paddings.defined())
       paddings = torch::maximum(paddings, frame_paddings.to(dtype).reshape({b * t, 1}).expand({b * t, n}));
-    out.by_slot = encoder->encode_with_patches(patches, t, h, w, paddings).embeddings;  // [B, T*N, D]
+    out.by_slot = encoder.encode_with_patches(patches, t, h, w, paddings).embeddings;  // [B, T*N, D]
     out.compact = out.by_slot;
     out.paddings = mask.token_mask;
   }

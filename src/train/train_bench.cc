@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "models/video_clip.h"
+#include "train/train_step.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
@@ -24,12 +24,6 @@
 #include "videoprism/train/train_flops.h"
 
 namespace videoprism::train {
-namespace {
-
-constexpr uint64_t kMaskPurpose = 1, kShufflePurpose = 2;  // as the stage-2 trainer
-
-}  // namespace
-
 struct TrainBench::Impl {
   TrainBenchOptions options;
   Stage1Config stage1;  // recipe defaults
@@ -40,7 +34,7 @@ struct TrainBench::Impl {
   DecoderOptions decoder;          // resolved
   torch::Tensor log_scale;         // stage1: scalar float32
   std::unique_ptr<AdamW> optimizer;
-  double clip = 1.0;
+  Distributed dist;  // one process
   LrSchedule schedule;
   torch::Tensor video_host;        // float32 [B, T, S, S, 3], pinned when training on a GPU
   torch::Tensor frame_paddings;    // [B, T] zeros (full clips), on the device
@@ -65,7 +59,6 @@ struct TrainBench::Impl {
       params.push_back({"train/log_logit_scale", log_scale, false});
     }
     optimizer = std::make_unique<AdamW>(std::move(params), stage1.adamw);
-    clip = stage1.clip_grad_norm;
     schedule = {stage1.lr, stage1.warmup_steps, stage1.steps, stage1.decay, stage1.min_lr_ratio};
     // Captions: random ids, lengths U[1, L], padding after the length.
     const int64_t b = options.batch, l = options.text_length;
@@ -87,20 +80,10 @@ struct TrainBench::Impl {
     frozen = teacher->num_params();
     // The student starts as the teacher's vision encoder (as in training).
     const ModelConfig encoder_config = encoder_model_config(options.model);
-    model = std::make_unique<Model>(encoder_config);
-    model->to(options.device);
-    {
-      auto clip_module = std::dynamic_pointer_cast<FactorizedVideoCLIPImpl>(teacher->module_ptr());
-      std::map<std::string, torch::Tensor> source;
-      for (const auto& item : clip_module->vision_encoder->named_parameters()) source[item.key()] = item.value();
-      torch::NoGradGuard no_grad;
-      for (const auto& item : model->module().named_parameters()) item.value().copy_(source.at(item.key()));
-    }
+    model = make_stage2_student(*teacher, options.device).model;
     decoder = resolve_decoder_options(stage2.decoder, encoder_config.encoder);
-    decoders = Stage2Decoders(decoder, encoder_config.encoder.model_dim, options.frames * grid * grid,
-                              stage2.token_loss, stage2.global_loss);
-    decoders->init_random(options.seed ^ 0xdec0de);
-    decoders->to(options.device);
+    decoders = make_stage2_decoders(decoder, encoder_config.encoder.model_dim, options.frames * grid * grid,
+                                    stage2.token_loss, stage2.global_loss, options.seed, options.device);
     std::vector<NamedParameter> params;
     for (auto& [key, tensor] : model->named_arrays()) {
       tensor.set_requires_grad(true);
@@ -111,72 +94,41 @@ struct TrainBench::Impl {
       params.push_back({key, tensor, takes_weight_decay(key)});
     }
     optimizer = std::make_unique<AdamW>(std::move(params), stage2.adamw);
-    clip = stage2.clip_grad_norm;
     schedule = {stage2.lr, stage2.warmup_steps, stage2.steps, stage2.decay, stage2.min_lr / stage2.lr};
   }
 
+  // The trainers' step (train_step.h) on the fixed batch, one micro-batch,
+  // one process.
   TrainBenchStep step_stage1(const torch::Tensor& video) {
-    torch::Tensor keep;
-    if (stage1.token_drop > 0) {
-      keep = to_device(sample_tube_keep_indices(options.batch, grid * grid, stage1.token_drop,
-                                                token_drop_seed(options.seed, step, 0)),
-                       options.device);  // [B, K]
-    }
-    torch::Tensor loss;
+    const MicroBatchRows rows{options.batch, 0, options.batch};
+    const torch::Tensor keep = stage1_keep_indices(stage1, rows, grid * grid, step, 0, options.device);  // [B, K]
+    torch::Tensor loss = stage1_micro_loss(*model, log_scale, dist, video, frame_paddings, keep, text_ids,
+                                           text_paddings, options.dtype);
+    const double norm = update(loss, /*mean=*/false, stage1.clip_grad_norm, stage1.learn_temperature);
     {
-      profile::Region region("forward");
-      Stage1Embeddings emb = stage1_embed(*model, video, frame_paddings, keep, text_ids, text_paddings, options.dtype);
-      loss = contrastive_loss(emb.video, emb.text, log_scale);
-    }
-    return finish_step(loss, [&] {
       torch::NoGradGuard no_grad;
       log_scale.clamp_max_(std::log(stage1.logit_scale_max));
-    });
+    }
+    return {loss.item<double>(), norm};
   }
 
   TrainBenchStep step_stage2(const torch::Tensor& video) {
-    const int64_t b = options.batch, t = options.frames;
-    Stage2Mask mask = mask_to_device(
-        sample_stage2_mask(stage2.mask_kind, b, 0, b, t, grid, grid, stage2.mask_ratio,
-                           stateless_seed(options.seed, step, 0, kMaskPurpose), stage2.block_min_area),
-        options.device);
-    torch::Tensor perm;
-    if (stage2.shuffle && stage2.token_loss) {
-      perm = to_device(sample_permutations(b, t * grid * grid, stateless_seed(options.seed, step, 0, kShufflePurpose)),
-                       options.device);  // [B, L]
-    }
-    std::optional<profile::Region> teacher_region(std::in_place, "teacher");
-    TeacherTargets targets = teacher_targets(*teacher, video, frame_paddings, options.dtype);
-    teacher_region.reset();
-    torch::Tensor loss;
-    {
-      profile::Region region("forward");
-      loss = stage2_losses(*model, decoders, video, frame_paddings, mask, perm, targets, stage2.loss_options(),
-                           options.dtype)
-                 .total;
-    }
-    return finish_step(loss, [] {});
+    const MicroBatchRows rows{options.batch, 0, options.batch};
+    Stage2Losses losses =
+        stage2_micro_losses(stage2, *teacher, *model, decoders, video, frame_paddings, rows, step, 0, options.dtype);
+    const double norm = update(losses.total, /*mean=*/true, stage2.clip_grad_norm, false);
+    return {losses.total.item<double>(), norm};
   }
 
-  // Backward, gradient clipping and the AdamW step, each a profile region
-  // (bench --train --breakdown); `after` runs after the optimizer step.
-  template <typename After>
-  TrainBenchStep finish_step(const torch::Tensor& loss, After after) {
+  // Backward (profile region "backward"), the reduction and the update.
+  double update(const torch::Tensor& loss, bool mean, double clip_norm, bool scale_logit_grad) {
     {
       profile::Region region("backward");
       loss.backward();
     }
-    double norm = 0;
-    {
-      profile::Region region("clip_grad_norm");
-      norm = clip_grad_norm(optimizer->params(), clip);
-    }
-    {
-      profile::Region region("optimizer");
-      optimizer->step(schedule.at(step));
-      after();
-    }
-    return {loss.item<double>(), norm};
+    reduce_gradients(*optimizer, dist, mean);
+    if (scale_logit_grad && log_scale.grad().defined()) log_scale.mutable_grad().div_(dist.world());
+    return clip_and_step(*optimizer, clip_norm, schedule.at(step));
   }
 };
 

@@ -12,6 +12,9 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "videoprism/config.h"
 #include "videoprism/model.h"
@@ -23,6 +26,22 @@ namespace videoprism::train {
 // The bare-encoder config of a video-text model (the student's and the
 // exported checkpoint's).
 ModelConfig encoder_model_config(const ModelConfig& clip);
+
+// A stage-2 student: a bare encoder (encoder_model_config of the teacher's
+// config) on `device`, initialized as a copy of the teacher's vision encoder.
+// `pairs` holds its (student, teacher) parameter pairs, for the distance from
+// the teacher.
+struct Stage2Student {
+  std::unique_ptr<Model> model;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
+};
+Stage2Student make_stage2_student(Model& teacher, const torch::Device& device);
+
+// The decoders of a stage-2 run, drawn from `seed` on the CPU (the same
+// weights on every device), then moved to `device`. `options` resolved
+// (resolve_decoder_options); `length` = T*N token slots.
+Stage2Decoders make_stage2_decoders(const DecoderOptions& options, int64_t model_dim, int64_t length, bool token_loss,
+                                    bool global_loss, uint64_t seed, const torch::Device& device);
 
 struct TeacherTargets {
   torch::Tensor tokens;  // [B, L, D] vision encoder output, float32
