@@ -117,7 +117,7 @@ int run_one(const BenchArgs& args, const std::string& dtype_name) {
   // float32 on the CPU: the better of libtorch's (OpenBLAS) and oneDNN's GEMM.
   const double ceiling_libtorch = gemm_ceiling(args.gemm, run.dtype, run.device);
   const bool cpu_f32 = run.device.is_cpu() && run.dtype == torch::kFloat32;
-  const double ceiling_onednn = cpu_f32 ? onednn_f32_gemm_tflops(args.gemm, 5) : 0.0;
+  const double ceiling_onednn = cpu_f32 ? gemm_tflops(args.gemm, torch::kFloat32, torch::kCPU, 5, CpuGemm::kOneDnn) : 0.0;
   const double ceiling = std::max(ceiling_libtorch, ceiling_onednn);
   nlohmann::json line{{"bench", "forward"},
                       {"model", preset.name},
@@ -234,13 +234,13 @@ int run_train_bench(const BenchArgs& args) {
   // --model: a preset name or a model config JSON (tiny test models); default LvT-B
   // (stage 1: the model trained; stage 2: the teacher, the student is its encoder).
   const std::string model = args.model_given ? args.preset : "videoprism_lvt_public_v1_base";
-  options.model = std::filesystem::exists(model) ? load_config_file(model) : find_preset(model).config;
+  options.model = resolve_model_config(model);
   options.batch = args.batch_given ? args.batch : 16;
   options.frames = args.frames;
   options.size = args.size;
   options.text_length = args.text_length;
   options.dtype = dtype_flag(dtype_name, parse_device(args.device));
-  options.device = train::training_device(args.device, "bench --train");
+  options.device = parse_device(args.device, "bench --train --device");
   RunOptions run;
   run.dtype = options.dtype;
   run.device = options.device;
@@ -349,8 +349,7 @@ int run_breakdown(const BenchArgs& args) {
   const std::string dtype_name = args.dtype_given ? args.dtypes.front() : "auto";
   const RunOptions run = inference_options(args, dtype_name);
   // --model: a preset or a model config JSON (e.g. a golden case.json).
-  const bool from_file = std::filesystem::exists(args.preset);
-  const ModelConfig config = from_file ? load_config_file(args.preset) : find_preset(args.preset).config;
+  const ModelConfig config = resolve_model_config(args.preset);
   Model model(config);
   model.init_random(0);
   model.prepare_for_inference(run);

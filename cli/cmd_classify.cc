@@ -10,7 +10,7 @@
 #include "videoprism/json_output.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
-#include "videoprism/progress.h"
+#include "progress_bar.h"
 #include "videoprism/tokenizer.h"
 #include "videoprism/zero_shot.h"
 
@@ -41,7 +41,7 @@ int run_classify(const ClassifyArgs& args) {
   const std::vector<std::string> labels =
       args.labels.empty() ? read_labels_file(args.labels_file) : split_labels(args.labels);
   const std::vector<std::string> templates = prompt_templates(args.templates);
-  ModelConfig config = args.preset.empty() ? detect_config(args.checkpoint) : find_preset(args.preset).config;
+  ModelConfig config = resolve_model_config(args.preset, args.checkpoint);
   const Preset* preset = match_preset(config);
   RunOptions run;
   run.device = parse_device(args.device);

@@ -26,7 +26,7 @@ int run_doctor(const DoctorArgs& args) {
   const CpuFeatures& cpu = cpu_features();
   const torch::Device device = torch::kCPU;
   const double f32 = gemm_tflops(args.gemm, torch::kFloat32, device, 3);
-  const double f32_onednn = onednn_f32_gemm_tflops(args.gemm, 3);  // the float32 inference path's GEMM
+  const double f32_onednn = gemm_tflops(args.gemm, torch::kFloat32, torch::kCPU, 3, CpuGemm::kOneDnn);  // the float32 inference path's GEMM
   // Emulated bf16 is ~30x slower: a smaller GEMM keeps the check to a second.
   const int bf16_n = cpu.native_bf16 ? args.gemm : std::min(args.gemm, 256);
   double bf16 = 0;  // 0: libtorch has no bf16 GEMM here

@@ -9,7 +9,7 @@
 #include "videoprism/json_output.h"
 #include "videoprism/embedder.h"
 #include "videoprism/error.h"
-#include "videoprism/progress.h"
+#include "progress_bar.h"
 #include "videoprism/tokenizer.h"
 
 namespace videoprism::cli {
@@ -33,15 +33,8 @@ int run_embed(const EmbedArgs& args) {
   check_range("embed: --windows", args.windows, 1, kMaxWindows);
   check_range("embed: --batch", args.batch, 1, kMaxBatch);
   check_threads("embed: --threads", args.threads);
-  ModelConfig config;
-  const Preset* preset = nullptr;
-  if (!args.preset.empty()) {
-    preset = &find_preset(args.preset);
-    config = preset->config;
-  } else {
-    config = detect_config(args.checkpoint);
-    preset = match_preset(config);
-  }
+  const ModelConfig config = resolve_model_config(args.preset, args.checkpoint);
+  const Preset* preset = match_preset(config);
   const int frames = given_or(args.frames_option, args.frames, 1, kMaxClipFrames, preset ? preset->default_num_frames : 16);
   const int size = given_or(args.size_option, args.size, 1, kMaxClipSize, preset ? preset->default_image_size : 288);
   RunOptions run;

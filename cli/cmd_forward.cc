@@ -25,14 +25,8 @@ int run_forward(const ForwardArgs& args) {
   check(args.config_path.empty() != args.preset.empty() || (args.config_path.empty() && args.preset.empty()),
         "forward: give --config or --model, not both");
   ModelConfig config;
-  bool have_config = false;
-  if (!args.config_path.empty()) {
-    config = load_config_file(args.config_path);
-    have_config = true;
-  } else if (!args.preset.empty()) {
-    config = find_preset(args.preset).config;
-    have_config = true;
-  }
+  const bool have_config = !args.config_path.empty() || !args.preset.empty();
+  if (have_config) config = resolve_model_config(args.config_path.empty() ? args.preset : args.config_path);
   RunOptions run;
   run.dtype = parse_dtype(args.dtype);
   run.device = parse_device(args.device);

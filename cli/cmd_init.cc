@@ -20,7 +20,7 @@ struct InitArgs {
 
 int run_init(const InitArgs& args) {
   check(!args.config_path.empty() || !args.preset.empty(), "init: give --config or --model");
-  ModelConfig config = args.config_path.empty() ? find_preset(args.preset).config : load_config_file(args.config_path);
+  ModelConfig config = resolve_model_config(args.config_path.empty() ? args.preset : args.config_path);
   Model model(config);
   model.init_random(args.seed);
   model.save(args.out);

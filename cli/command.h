@@ -30,9 +30,6 @@ struct CommandRegistrar {
   }
 };
 
-// True when stderr is a terminal (progress bars only then).
-bool stderr_is_tty();
-
 // An option whose default is decided later (e.g. the preset's frame count):
 // `fallback` when it was not given, else its value, which must lie in
 // [lo, hi] ("--frames 0" is an error, not "use the default").

@@ -1,6 +1,7 @@
 // videoprism: the command-line front-end. Parses, calls the library, formats.
 // Library errors (videoprism::Error and c10::Error) become one line on stderr
 // and exit code 1; usage errors exit with CLI11's code.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "command.h"
+#include "progress_bar.h"
 #include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
@@ -21,8 +23,6 @@ std::vector<CommandInfo>& command_registry() {
   static std::vector<CommandInfo> registry;
   return registry;
 }
-
-bool stderr_is_tty() { return isatty(STDERR_FILENO) == 1; }
 
 }  // namespace videoprism::cli
 
@@ -58,6 +58,14 @@ int main(int argc, char** argv) {
   // Every core this process may use, unless OMP_NUM_THREADS says otherwise:
   // libtorch's own default here is 1 of 2. `--threads N` still overrides.
   if (std::getenv("OMP_NUM_THREADS") == nullptr) videoprism::set_compute_threads(videoprism::available_cores());
+  // The application decides how the library's messages and progress look,
+  // and how glibc serves large blocks: activations are tens of MB each, and
+  // glibc would serve them with mmap and return them on free, so every layer
+  // would fault in and zero fresh pages; keeping them in the heap lets the
+  // next layer reuse them.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  videoprism::cli::install_terminal_sinks();
   using namespace videoprism::cli;
   CLI::App app{"videoprism: Google's VideoPrism video foundation model in C++"};
   app.require_subcommand(1);

@@ -93,7 +93,7 @@ TEST(F32Gemm, WrongShapesAreClearErrors) {
 }
 
 TEST(F32Gemm, CeilingIsMeasured) {
-  const double tflops = onednn_f32_gemm_tflops(256, 2);
+  const double tflops = gemm_tflops(256, torch::kFloat32, torch::kCPU, 2, CpuGemm::kOneDnn);
   std::cout << "[f32 gemm] oneDNN 256^3: " << tflops << " TFLOP/s, libtorch: "
             << gemm_tflops(256, torch::kFloat32, torch::kCPU, 2) << "\n";
   EXPECT_GT(tflops, 0.0);

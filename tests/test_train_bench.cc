@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "videoprism/model.h"
 #include "videoprism/config.h"
 #include "videoprism/cpu_features.h"
 #include "videoprism/error.h"
@@ -50,14 +51,14 @@ TEST(TrainFlops, FullGridEqualsTheModelsForwardCountAndDroppingTokensIsCheaper) 
 }
 
 TEST(TrainDevice, CpuIsANoOpAndNamesAreChecked) {
-  EXPECT_EQ(training_device("cpu", "test"), torch::Device(torch::kCPU));
+  EXPECT_EQ(videoprism::parse_device("cpu", "test"), torch::Device(torch::kCPU));
   torch::Tensor t = torch::ones({2, 3});
   EXPECT_TRUE(to_device(t, torch::kCPU).is_same(t));
   EXPECT_FALSE(to_device(torch::Tensor(), torch::kCPU).defined());
   EXPECT_EQ(device_peak_memory_bytes(torch::kCPU), -1);
-  EXPECT_THROW(training_device("cuda:", "test"), Error);
-  EXPECT_THROW(training_device("mps", "test"), Error);
-  if (!torch::cuda::is_available()) EXPECT_THROW(training_device("cuda", "test"), Error);
+  EXPECT_THROW(videoprism::parse_device("cuda:", "test"), Error);
+  EXPECT_THROW(videoprism::parse_device("mps", "test"), Error);
+  if (!torch::cuda::is_available()) EXPECT_THROW(videoprism::parse_device("cuda", "test"), Error);
 }
 
 TEST(TrainBench, OneStepOfEachStageOnATinyModelHasAFiniteLoss) {

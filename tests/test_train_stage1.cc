@@ -61,7 +61,6 @@ Stage1Config tiny_train_config(const std::vector<std::string>& data) {
   c.dtype = "f32";
   c.checkpoint_every = 1000;
   c.plot = false;
-  c.progress = false;
   c.seed = 3;
   return c;
 }

@@ -190,7 +190,6 @@ Stage2Config tiny_stage2(const World& w) {
   c.dtype = "f32";
   c.checkpoint_every = 1000;
   c.plot = false;
-  c.progress = false;
   c.seed = 4;
   return c;
 }

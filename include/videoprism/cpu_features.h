@@ -14,6 +14,13 @@
 
 namespace videoprism {
 
+// The library behind the CPU float32 GEMMs (RunOptions::cpu_gemm, --f32-gemm):
+// oneDNN with weights packed once, or libtorch's BLAS (OpenBLAS on Debian).
+enum class CpuGemm { kOneDnn, kOpenBlas };
+// Parses "onednn" / "openblas" (the --f32-gemm flag).
+CpuGemm parse_cpu_gemm(const std::string& name);
+const char* to_string(CpuGemm gemm);
+
 struct CpuFeatures {
   std::string model;         // /proc/cpuinfo "model name"
   bool avx2 = false;         // each flag: the CPU has it and the OS saves its registers
@@ -72,12 +79,13 @@ inline torch::ScalarType activation_dtype(torch::ScalarType dtype) {
   return dtype == torch::kQInt8 ? torch::kFloat32 : dtype;
 }
 
-// Best-of-`repeats` TFLOP/s of an n x n x n matmul in `dtype` on `device`;
-// kQInt8 (CPU): tera-ops/s of oneDNN's s8 x s8 -> s32 GEMM, the int8 path's ceiling.
-double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats = 3);
-// The same for float32 through oneDNN with packed weights (the CPU float32
-// inference path, RunOptions::cpu_gemm kOneDnn); gemm_tflops's float32 is libtorch's (OpenBLAS).
-double onednn_f32_gemm_tflops(int n, int repeats = 3);
+// The GEMM ceiling: best-of-`repeats` TFLOP/s of an n x n x n matmul in
+// `dtype` on `device`, through the library that path uses. CPU float32:
+// `cpu_gemm` (oneDNN with packed weights, the default inference path, or
+// libtorch's BLAS); kQInt8 (CPU): tera-ops/s of oneDNN's s8 x s8 -> s32 GEMM,
+// the int8 path's ceiling; bf16 and CUDA: libtorch's matmul.
+double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats = 3,
+                   CpuGemm cpu_gemm = CpuGemm::kOpenBlas);
 
 // When bf16 runs on a CPU without native bf16: a one-line warning with the
 // slowdown measured on a small GEMM (a few ms); nullopt otherwise.

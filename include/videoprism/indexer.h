@@ -37,7 +37,7 @@ struct IndexBuildOptions {
   std::string vector_index = "flat";  // flat | hnsw | ivf
   std::string device = "cpu", dtype = "auto";  // dtype: auto, f32 or bf16
   int threads = 0;
-  bool progress = true;           // draw a bar when stderr is a terminal
+  bool progress = true;           // report to the progress sink (videoprism/log.h)
   IndexProgressFn on_progress;    // optional; see IndexProgress
 };
 

@@ -15,13 +15,13 @@
 #include <torch/torch.h>
 
 #include "videoprism/config.h"
+#include "videoprism/cpu_features.h"
 
 namespace videoprism {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 
 // How to run, separate from what the model is.
-enum class CpuGemm { kOneDnn, kOpenBlas };
 
 struct RunOptions {
   torch::Device device = torch::kCPU;
@@ -46,13 +46,14 @@ struct RunOptions {
   CpuGemm cpu_gemm = CpuGemm::kOneDnn;
 };
 
-// Parses "onednn" / "openblas" (the --f32-gemm flag).
-CpuGemm parse_cpu_gemm(const std::string& name);
-const char* to_string(CpuGemm gemm);
 
-// Parses "f32"/"float32"/"bf16"/"bfloat16" and "cpu"/"cuda[:N]" (for CLI flags).
+// Parses "f32"/"float32"/"bf16"/"bfloat16" (for CLI flags).
 torch::ScalarType parse_dtype(const std::string& name);
-torch::Device parse_device(const std::string& name);
+// The one device parser (CLI flags, training configs, Python): "cpu",
+// "cuda[:N]". "cuda" is the process's GPU under torchrun (LOCAL_RANK, else 0).
+// A CUDA device must exist; errors start with `who` ("--device",
+// "stage1: \"device\"") and quote the name.
+torch::Device parse_device(const std::string& name, const std::string& who = "--device");
 // Applies threads (if > 0) and checks the device is available.
 void apply_run_options(const RunOptions& options);
 
@@ -122,5 +123,10 @@ class Model {
 ModelConfig detect_config(const std::string& npz_path);
 // The preset whose parameter shapes equal this config's, or nullptr.
 const Preset* match_preset(const ModelConfig& config);
+
+// The model a user names, resolved once at the boundary (CLI flags, Python,
+// the index): `model` is a preset name or a model-config JSON file; empty
+// means detected from `checkpoint` (detect_config). Both empty is an error.
+ModelConfig resolve_model_config(const std::string& model, const std::string& checkpoint = "");
 
 }  // namespace videoprism

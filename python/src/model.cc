@@ -34,9 +34,8 @@ std::optional<ModelConfig> requested_config(const py::object& preset, const py::
   check_arg(preset.is_none() || config.is_none(), "load: give model= (a preset) or config=, not both");
   if (!preset.is_none()) {
     const std::string name = path_string(preset, "load: model");
-    if (fs::exists(name)) return load_config_file(name);
     try {
-      return find_preset(name).config;
+      return resolve_model_config(name);
     } catch (const Error& e) {
       fail_arg(e.what());
     }

@@ -1,5 +1,6 @@
 // The `videoprism._videoprism` extension module: libvideoprism bound with
 // pybind11, one bind_* function per concept. videoprism/__init__.py re-exports it.
+#include <malloc.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -10,6 +11,10 @@
 PYBIND11_MODULE(_videoprism, m) {
   m.doc() = "Native core of the videoprism package: libvideoprism bound with pybind11.";
   m.attr("__version__") = VP_VERSION;
+  // The package is the application here: it keeps large activation blocks in
+  // glibc's heap (as the CLI does) instead of mmap'ing fresh pages per layer.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   namespace vpy = videoprism::python;
   vpy::bind_errors(m);
   vpy::bind_npz(m);

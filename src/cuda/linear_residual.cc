@@ -3,9 +3,10 @@
 #include <ATen/cuda/CUDAContext.h>
 
 #include <atomic>
-#include <iostream>
+#include <string>
 
 #include "cuda/gemm_epilogue.h"
+#include "videoprism/log.h"
 
 namespace videoprism::cuda {
 namespace {
@@ -55,8 +56,9 @@ torch::Tensor linear_residual(const torch::Tensor& x, const torch::Tensor& weigh
   const int status = gemm_bias_residual(p, at::cuda::getCurrentCUDAStream());
   if (status != 0) {
     if (!g_warned.exchange(true)) {
-      std::cerr << "videoprism: fused bias+residual GEMM unavailable for [" << m << "," << k << "]x[" << k << ","
-                << n << "] (" << gemm_status_name(status) << "); using the unfused path\n";
+      log_warning("videoprism: fused bias+residual GEMM unavailable for [" + std::to_string(m) + "," +
+                  std::to_string(k) + "]x[" + std::to_string(k) + "," + std::to_string(n) + "] (" +
+                  gemm_status_name(status) + "); using the unfused path");
     }
     return {};
   }

@@ -17,8 +17,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "io/plot.h"
 #include "io/atomic_file.h"
 #include "videoprism/embedder.h"
+#include "videoprism/log.h"
 #include "videoprism/error.h"
 #include "videoprism/eval/features.h"
 #include "videoprism/eval/probe.h"
@@ -82,7 +84,7 @@ class Phases {
     log(m.str());
   }
   void log(const std::string& message) const {
-    if (verbose_) std::cerr << "[demo] " << message << std::endl;
+    if (verbose_) log_info("[demo] " + message);
   }
   std::vector<DemoPhase> list;
 
@@ -133,7 +135,6 @@ void set_schedule(Config& c, int64_t batch, int64_t steps, double lr, int thread
   c.threads = threads;
   c.checkpoint_every = steps;
   c.keep_checkpoints = 1;
-  c.progress = false;
 }
 
 bool has_checkpoint(const fs::path& run) { return fs::exists(run / "checkpoints" / "latest"); }
@@ -178,42 +179,8 @@ std::vector<json> read_jsonl(const std::string& path) {
   return out;
 }
 
-// Runs gnuplot on a script; returns whether it succeeded.
-bool run_gnuplot(const fs::path& script) {
-  const std::string cmd = "gnuplot '" + script.string() + "' > '" + script.string() + ".log' 2>&1";
-  return std::system(cmd.c_str()) == 0;
-}
-
-std::string png_terminal() { return "set terminal pngcairo size 900,520 noenhanced\n"; }
-
-// Loss curves of the training runs: (title, run dir) pairs on one plot.
-bool plot_losses(const fs::path& out_png, const std::string& title,
-                 const std::vector<std::pair<std::string, fs::path>>& runs) {
-  std::ostringstream script;
-  script << png_terminal() << "set output '" << out_png.string() << "'\n"
-         << "set title '" << title << "'\nset xlabel 'step'\nset ylabel 'loss'\nset grid\nset key top right\n";
-  std::vector<std::string> plots;
-  for (const auto& [name, run] : runs) {
-    const fs::path metrics = run / "metrics.jsonl";
-    if (!fs::exists(metrics)) continue;
-    const fs::path dat = out_png.parent_path() / ("loss_" + run.filename().string() + ".dat");
-    std::ostringstream d;
-    for (const auto& j : read_jsonl(metrics.string()))
-      if (j.contains("step") && j.contains("loss")) d << j["step"].get<double>() << " " << j["loss"].get<double>() << "\n";
-    write_file_atomically(dat.string(), d.str());
-    plots.push_back("'" + dat.string() + "' using 1:2 with lines lw 2 title '" + name + "'");
-  }
-  if (plots.empty()) return false;
-  script << "plot ";
-  for (size_t i = 0; i < plots.size(); ++i) script << (i ? ", " : "") << plots[i];
-  script << "\n";
-  const fs::path gp = out_png.string() + ".gp";
-  write_file_atomically(gp.string(), script.str());
-  return run_gnuplot(gp);
-}
-
 // Grouped bars: per task, one bar per encoder (mean, std error bars), chance as a dashed marker.
-bool plot_results(const fs::path& out_png, const json& encoders, const std::vector<std::string>& names) {
+std::string plot_results(const fs::path& out_png, const json& encoders, const std::vector<std::string>& names) {
   const fs::path dat = out_png.parent_path() / "results_bars.dat";
   {
     std::ostringstream d;
@@ -242,9 +209,7 @@ bool plot_results(const fs::path& out_png, const json& encoders, const std::vect
   }
   // Chance: a point per task at the cluster centre.
   script << ", '' using ($0):" << chance_col << " with points pt 7 ps 1.5 lc rgb 'black' title 'chance'\n";
-  const fs::path gp = out_png.string() + ".gp";
-  write_file_atomically(gp.string(), script.str());
-  return run_gnuplot(gp);
+  return run_gnuplot(out_png.string(), script.str());
 }
 
 }  // namespace
@@ -305,7 +270,7 @@ DemoSummary run_demo(const DemoOptions& options) {
       c.video.num_frames = 8;
       c.video.size = 32;
       const auto stats = eval::write_synth_corpus(c);
-      train::write_file_atomic(stamp.string(), want.dump());
+      write_file_atomically(stamp.string(), want.dump());
       phases.log("wrote " + std::to_string(stats.train_videos) + " train + " + std::to_string(stats.test_videos) +
                  " test videos");
     }
@@ -547,15 +512,19 @@ DemoSummary run_demo(const DemoOptions& options) {
   // 8. Plots and report.
   phases.begin("report");
   const std::vector<std::string> enc_names = {"stage1", "stage2", "stage2_no_shuffle", "stage2_no_global", "random_init"};
-  std::map<std::string, bool> plotted;
-  plotted["loss_stage1.png"] = plot_losses(out / "loss_stage1.png", "Stage 1 (video-text contrastive) and align",
-                                           {{"stage 1", s1_dir}, {"align (frozen stage-2 encoder)", align_dir}});
-  plotted["loss_stage2.png"] =
-      plot_losses(out / "loss_stage2.png", "Stage 2 (masked distillation)",
-                  {{"full", runs / "stage2"}, {"--no-shuffle", runs / "stage2_no_shuffle"}, {"--no-global", runs / "stage2_no_global"}});
-  plotted["results.png"] = plot_results(out / "results.png", enc_results, enc_names);
-  for (const auto& [png, ok] : plotted)
-    if (!ok) phases.log("warning: gnuplot failed for " + png + " (see " + png + ".gp.log)");
+  std::map<std::string, std::string> plot_errors;
+  plot_errors["loss_stage1.png"] =
+      plot_loss_curves((out / "loss_stage1.png").string(), "Stage 1 (video-text contrastive) and align",
+                       {{"stage 1", (s1_dir / "metrics.jsonl").string()},
+                        {"align (frozen stage-2 encoder)", (align_dir / "metrics.jsonl").string()}});
+  plot_errors["loss_stage2.png"] =
+      plot_loss_curves((out / "loss_stage2.png").string(), "Stage 2 (masked distillation)",
+                       {{"full", (runs / "stage2" / "metrics.jsonl").string()},
+                        {"--no-shuffle", (runs / "stage2_no_shuffle" / "metrics.jsonl").string()},
+                        {"--no-global", (runs / "stage2_no_global" / "metrics.jsonl").string()}});
+  plot_errors["results.png"] = plot_results(out / "results.png", enc_results, enc_names);
+  for (const auto& [png, error] : plot_errors)
+    if (!error.empty()) phases.log("warning: " + png + ": " + error);
 
   std::ostringstream md;
   const char* probe_name = po.kind == eval::ProbeKind::kMap ? "MAP (attention pooling)" : "linear (mean-pooled)";
@@ -710,8 +679,8 @@ DemoSummary run_demo(const DemoOptions& options) {
   DemoSummary summary;
   summary.report_path = (out / "report.md").string();
   summary.results_path = (out / "results.json").string();
-  train::write_file_atomic(summary.report_path, md.str());
-  train::write_file_atomic(summary.results_path, results.dump(2));
+  write_file_atomically(summary.report_path, md.str());
+  write_file_atomically(summary.results_path, results.dump(2));
   summary.phases = phases.list;
   summary.seconds = seconds_since(t_start);
   return summary;

@@ -22,7 +22,7 @@
 #include "videoprism/limits.h"
 #include "videoprism/model.h"
 #include "videoprism/npz.h"
-#include "videoprism/progress.h"
+#include "videoprism/log.h"
 #include "videoprism/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -43,9 +43,7 @@ std::optional<std::pair<int64_t, int64_t>> stat_file(const std::string& path) {
 }
 
 ModelConfig config_for(const std::string& checkpoint, const std::string& preset) {
-  if (preset.empty()) return detect_config(checkpoint);
-  if (fs::exists(preset)) return load_config_file(preset);
-  return find_preset(preset).config;
+  return resolve_model_config(preset, checkpoint);
 }
 
 RunOptions run_options(const std::string& device, const std::string& dtype, int threads) {
@@ -240,7 +238,7 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
     embed.clip.windows = options.windows;
     embed.batch = options.batch;
     VideoEmbedder embedder(model, run, embed);
-    Progress bar("index", static_cast<int64_t>(todo.size()), "files", options.progress && stderr_is_terminal());
+    ProgressEvent bar{"index", 0, static_cast<int64_t>(todo.size()), "files"};  // to the application's sink
     struct Stop {};
     IndexProgress progress;
     progress.total = static_cast<int64_t>(todo.size());
@@ -266,21 +264,23 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
             file.embeddings.assign(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
             index.put_file(file);
             report.embedded += 1;
-            bar.note(fs::path(v.path).filename().string());
-            bar.advance();
+            bar.done += 1;
+            bar.note = fs::path(v.path).filename().string();
+            if (options.progress) report_progress(bar);
             tell(v.path, false);
           },
           [&](size_t, const std::string& path, const std::string& message) {
-            bar.clear_line();
             report.failed += 1;
             on_error(path, message);
-            bar.advance();
+            bar.done += 1;
+            if (options.progress) report_progress(bar);
             tell(path, true);
           });
     } catch (const Stop&) {
       report.interrupted = true;
     }
-    bar.finish();
+    bar.finished = true;
+    if (options.progress) report_progress(bar);
   }
   if (report.interrupted) {
     // Stopped by the caller: keep what is committed, return promptly.

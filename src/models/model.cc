@@ -1,8 +1,8 @@
 #include "videoprism/model.h"
 
-#include <malloc.h>
-
 #include <cmath>
+#include <filesystem>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 
@@ -26,13 +26,6 @@ torch::ScalarType parse_dtype(const std::string& name) {
   fail_arg("--dtype: expected f32, bf16 or int8, got '", name, "'");
 }
 
-CpuGemm parse_cpu_gemm(const std::string& name) {
-  if (name == "onednn") return CpuGemm::kOneDnn;
-  if (name == "openblas") return CpuGemm::kOpenBlas;
-  fail_arg("--f32-gemm: expected onednn or openblas, got '", name, "'");
-}
-
-const char* to_string(CpuGemm gemm) { return gemm == CpuGemm::kOneDnn ? "onednn" : "openblas"; }
 
 namespace {
 
@@ -49,15 +42,25 @@ EpilogueOptions epilogue_options(const RunOptions& options) {
 
 }  // namespace
 
-torch::Device parse_device(const std::string& name) {
+torch::Device parse_device(const std::string& name, const std::string& who) {
   if (name == "cpu") return torch::kCPU;
-  if (name.rfind("cuda", 0) == 0) {
-    try {
-      return torch::Device(name);
-    } catch (const c10::Error&) {
-    }
+  int64_t index = -1;
+  if (name == "cuda") {
+    // One process per GPU under torchrun: LOCAL_RANK picks this process's GPU.
+    const char* local = std::getenv("LOCAL_RANK");
+    index = (local != nullptr && *local != '\0') ? std::atoi(local) : 0;
+  } else if (name.rfind("cuda:", 0) == 0 && name.size() > 5 &&
+             name.find_first_not_of("0123456789", 5) == std::string::npos && name.size() <= 8) {
+    index = std::stoi(name.substr(5));
+  } else {
+    fail_arg(who, ": expected cpu, cuda or cuda:N, got \"", name, "\"");
   }
-  fail_arg("--device: expected cpu or cuda[:N], got '", name, "'");
+  check(torch::cuda::is_available(), who, ": \"", name,
+        "\" needs CUDA, but torch::cuda::is_available() is false (a CPU-only libtorch, or no visible GPU); "
+        "use \"cpu\"");
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  check(index < count, who, ": \"", name, "\" asks for GPU ", index, " but ", count, " CUDA device(s) are visible");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 void set_compute_threads(int n) {
@@ -70,14 +73,6 @@ void set_compute_threads(int n) {
 }
 
 void apply_run_options(const RunOptions& options) {
-  // Activations are tens of MB each. glibc serves such blocks with mmap and
-  // returns them on free, so every layer would fault in and zero fresh pages;
-  // keeping them in the heap lets the next layer reuse them.
-  static std::once_flag malloc_tuned;
-  std::call_once(malloc_tuned, [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  });
   if (options.dtype == torch::kQInt8)
     check_arg(options.device.is_cpu(), "--dtype int8: CPU only (oneDNN int8 GEMMs), got --device ",
               options.device.str(), "; use --dtype bf16 on CUDA");
@@ -249,6 +244,16 @@ TensorMap Model::forward(const TensorMap& inputs, const RunOptions& options) {
   profile::Region region("outputs");
   for (auto& [name, value] : out) value = value.to(torch::kCPU, torch::kFloat32).contiguous();
   return out;
+}
+
+ModelConfig resolve_model_config(const std::string& model, const std::string& checkpoint) {
+  if (!model.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(model, ec)) return load_config_file(model);
+    return find_preset(model).config;
+  }
+  check_arg(!checkpoint.empty(), "model: expected a preset name, a model config .json or a checkpoint, got none");
+  return detect_config(checkpoint);
 }
 
 }  // namespace videoprism

@@ -1,3 +1,4 @@
+#include "ops/gemm_ceiling.h"
 #include "ops/f32_gemm.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -162,14 +163,7 @@ double f32_gemm_tflops(int n, int repeats) {
   F32Linear linear(torch::randn({size, size}), torch::Tensor());
   torch::Tensor x = torch::randn({size, size});
   torch::Tensor out = torch::empty({size, size});
-  linear.forward_into(x, out, false, {});  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    linear.forward_into(x, out, false, {});
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return 2.0 * double(size) * double(size) * double(size) / best / 1e12;
+  return best_tflops(size, repeats, torch::kCPU, [&] { linear.forward_into(x, out, false, {}); });
 }
 
 }  // namespace videoprism::ops

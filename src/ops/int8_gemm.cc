@@ -1,3 +1,4 @@
+#include "ops/gemm_ceiling.h"
 #include "ops/int8_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -257,14 +258,7 @@ double int8_gemm_tops(int n, int repeats) {
   torch::Tensor plain = torch::randint(-63, 64, {size, size}, torch::kInt8);
   memory packed = pack_weights(plain, pd.weights_desc());
   torch::Tensor acc = torch::empty({size, size}, torch::kInt32);
-  run_matmul(primitive, pd, src, packed, acc);  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    run_matmul(primitive, pd, src, packed, acc);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return 2.0 * double(size) * double(size) * double(size) / best / 1e12;
+  return best_tflops(size, repeats, torch::kCPU, [&] { run_matmul(primitive, pd, src, packed, acc); });
 }
 
 }  // namespace videoprism::ops

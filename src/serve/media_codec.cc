@@ -1,5 +1,6 @@
 // Thumbnails (libavcodec's mjpeg), previews (VideoDecoder -> swscale ->
 // VideoWriter H.264) and the browser-playability check.
+#include "io/atomic_file.h"
 #include "serve/media_codec.h"
 
 extern "C" {
@@ -34,21 +35,6 @@ std::string av_error(int code) {
 }
 
 int even(double v) { return std::max(2, static_cast<int>(std::lround(v / 2.0)) * 2); }
-
-// A temporary name beside `path` with the same extension (so muxers pick the format).
-std::string temp_beside(const std::string& path) {
-  const size_t dot = path.rfind('.');
-  const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
-  return path + ".tmp" + std::to_string(::getpid()) + "-" +
-         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())) + ext;
-}
-
-void rename_into_place(const std::string& tmp, const std::string& path) {
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail("serve: cannot rename '", tmp, "' to '", path, "'");
-  }
-}
 
 // The last frame shown at or before `time_s` (frame times from the stream start).
 int64_t frame_at(const detail::VideoDecoder& decoder, double time_s) {
@@ -123,13 +109,7 @@ void write_thumbnail(const std::string& video, double time_s, int width, const s
   const int out_w = even(std::min(width, w));
   const int out_h = even(static_cast<double>(h) * out_w / w);
   const std::string bytes = encode_jpeg(frame, out_w, out_h);
-  const std::string tmp = temp_beside(out_path);
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    check(out.good(), "serve: cannot write '", tmp, "'");
-  }
-  rename_into_place(tmp, out_path);
+  write_file_atomically(out_path, bytes);
 }
 
 void write_preview(const std::string& video, double start_s, double end_s, int height, double max_s,
@@ -157,9 +137,11 @@ void write_preview(const std::string& video, double start_s, double end_s, int h
   options.rotation = decoder.rotation();
   options.keyframe_interval = std::max(1, static_cast<int>(std::lround(fps)));
   options.start_s = decoder.frame_time(k0);
-  const std::string tmp = temp_beside(out_path);
-  try {
-    VideoWriter writer(tmp, out_w, out_h, options);
+  {
+    // VideoWriter writes atomically (a temporary file renamed by close(),
+    // removed if it never gets there); the container follows out_path.
+    VideoWriter writer(out_path, out_w, out_h, options);
+    check(writer.encoder_name() != "mpeg4", "serve: this FFmpeg has no H.264 encoder for browser previews");
     struct Sws {
       SwsContext* p = nullptr;
       ~Sws() { sws_freeContext(p); }
@@ -176,12 +158,7 @@ void write_preview(const std::string& video, double start_s, double end_s, int h
       writer.write(rgb);
     });
     writer.close();
-    check(writer.encoder_name() != "mpeg4", "serve: this FFmpeg has no H.264 encoder for browser previews");
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
   }
-  rename_into_place(tmp, out_path);
 }
 
 bool browser_playable(const std::string& video) {

@@ -11,6 +11,7 @@
 
 #include "serve/server_context.h"
 #include "videoprism/error.h"
+#include "videoprism/log.h"
 #include "videoprism/serve.h"
 
 namespace fs = std::filesystem;
@@ -50,7 +51,7 @@ VideoServer::VideoServer(ServeOptions options) : impl_(std::make_unique<Impl>())
   check(options.max_k >= 1, "serve: max k expected >= 1, got ", options.max_k);
   check(options.timeout_s >= 1, "serve: --timeout expected >= 1 s, got ", options.timeout_s);
   check(options.poll_interval_s > 0, "serve: the poll interval expected > 0 s, got ", options.poll_interval_s);
-  if (!options.log) options.log = [](const std::string& line) { std::cerr << line << std::endl; };
+  if (!options.log) options.log = [](const std::string& line) { log_info(line); };
   if (options.cache_dir.empty()) options.cache_dir = default_cache_dir(options.db);
   serve::ServerContext& ctx = impl_->ctx;
   ctx.options = options;

@@ -31,7 +31,6 @@ bool is_step_name(const std::string& name) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
 
 CheckpointStore::CheckpointStore(std::string run_dir, int keep)
     : dir_((fs::path(run_dir) / "checkpoints").string()), keep_(keep) {}
@@ -72,7 +71,7 @@ std::string CheckpointStore::save(int64_t step, const Model& model, const Checkp
   fs::rename(tmp_dir, final_dir);
   cleanup.done = true;
   sync_path(dir_, true);
-  write_file_atomic((fs::path(dir_) / "latest").string(), name + "\n");
+  write_file_atomically((fs::path(dir_) / "latest").string(), name + "\n");
 
   // Leftovers of interrupted saves (a folder or a `latest` of a killed run).
   remove_stale_temporaries(dir_);

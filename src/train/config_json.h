@@ -55,7 +55,6 @@ void shared_config_to_json(const Config& c, nlohmann::json& j) {
   j["keep_checkpoints"] = c.keep_checkpoints;
   j["stop_at"] = c.stop_at;
   j["plot"] = c.plot;
-  j["progress"] = c.progress;
 }
 
 // Reads the shared keys present in `j` into `c` (absent or null keys keep
@@ -97,7 +96,8 @@ void shared_config_from_json(const nlohmann::json& j, Config& c, const char* sta
   get("keep_checkpoints", c.keep_checkpoints);
   get("stop_at", c.stop_at);
   get("plot", c.plot);
-  get("progress", c.progress);
+  // "progress" (a UI flag in older run directories' config.json) is read and
+  // ignored: progress goes to the application's sink (videoprism/log.h).
 }
 
 // Range checks of the shared options, for both stages' validate(): bounded

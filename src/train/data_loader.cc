@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "videoprism/error.h"
+#include "videoprism/log.h"
 #include "videoprism/video_reader.h"
 
 namespace videoprism::train {
@@ -77,9 +78,9 @@ class ThreadPool {
       try {
         job();
       } catch (const std::exception& e) {
-        std::cerr << "data: a worker job failed: " << e.what() << "\n";
+        log_warning(std::string("data: a worker job failed: ") + e.what());
       } catch (...) {
-        std::cerr << "data: a worker job failed\n";
+        log_warning("data: a worker job failed");
       }
     }
   }
@@ -232,8 +233,8 @@ struct VideoTextLoader::Impl {
             break;
           } catch (const std::exception& e) {
             ++skipped;
-            std::cerr << "data: skipping " << entry.video << " (" << data.path << ":" << entry.line
-                      << "): " << e.what() << "\n";
+            log_warning("data: skipping " + entry.video + " (" + data.path + ":" + std::to_string(entry.line) +
+                        "): " + e.what());
             if (attempt + 1 == n) {
               *error = "data: no clip of " + data.path + " decodes";
               *failed = true;
@@ -320,8 +321,8 @@ VideoTextLoader::VideoTextLoader(std::vector<Manifest> manifests, DataOptions op
     for (int64_t i = 0; i < n; ++i) {
       if (!errors[i].empty()) {
         ++s.skipped;
-        std::cerr << "data: skipping " << manifest.items[i].video << " (" << manifest.path << ":"
-                  << manifest.items[i].line << "): " << errors[i] << "\n";
+        log_warning("data: skipping " + manifest.items[i].video + " (" + manifest.path + ":" +
+                    std::to_string(manifest.items[i].line) + "): " + errors[i]);
         continue;
       }
       data.items.push_back(manifest.items[i]);
@@ -332,7 +333,7 @@ VideoTextLoader::VideoTextLoader(std::vector<Manifest> manifests, DataOptions op
           " usable items, fewer than the global batch ", global_batch);
     s.datasets.push_back(std::move(data));
   }
-  if (s.skipped > 0) std::cerr << "data: " << s.skipped << " item(s) skipped\n";
+  if (s.skipped > 0) log_warning("data: " + std::to_string(s.skipped) + " item(s) skipped");
 
   const size_t num = s.datasets.size();
   s.perm_epoch.assign(num, -1);

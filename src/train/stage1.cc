@@ -49,7 +49,7 @@ struct Stage1Trainer::Impl : TrainerRun {
                      {"world_size", dist.world()},
                      {"config", to_json(config)}};
       store->save(step, *model, files);
-      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string());
+      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string(), "stage-1 contrastive loss");
     }
     last_saved = step;
     dist.barrier();

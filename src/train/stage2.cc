@@ -54,7 +54,8 @@ struct Stage2Trainer::Impl : TrainerRun {
                      {"world_size", dist.world()},
                      {"config", to_json(config)}};
       store->save(step, *student, files);
-      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string());
+      if (config.plot) plot_loss_curve(metrics->path(), (fs::path(run_dir) / "loss.png").string(),
+                                        "stage-2 distillation loss (token + global)");
     }
     last_saved = step;
     dist.barrier();

@@ -1,13 +1,14 @@
 // What both pre-training stages share: the run-level state and its setup
 // (TrainerRun) and the step loop: run until `stop_at` (or the last step),
 // checkpoint every `checkpoint_every` steps and at the end, stop on a
-// non-finite loss, progress bar on the main rank.
+// non-finite loss, progress reported on the main rank (videoprism/log.h).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <iostream>
+#include <iomanip>
+#include <sstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "io/atomic_file.h"
 #include "videoprism/error.h"
+#include "videoprism/log.h"
 #include "videoprism/model.h"
 #include "videoprism/train/checkpoint.h"
 #include "videoprism/train/data_loader.h"
@@ -56,11 +58,11 @@ struct TrainerRun {
     set_compute_threads(config.threads);
     dtype = parse_dtype(config.dtype);
     check_arg(dtype != torch::kQInt8, stage, ": --dtype int8 is for inference only; train in f32 or bf16");
-    device = training_device(config.device, stage);
+    device = parse_device(config.device, std::string(stage) + ": \"device\"");
     std::filesystem::create_directories(run_dir);
     store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
     checkpoint = resume ? store->latest() : std::nullopt;
-    if (resume && !checkpoint && dist.is_main()) std::cerr << "resume: no checkpoint in " << run_dir << ", starting fresh\n";
+    if (resume && !checkpoint && dist.is_main()) log_info("resume: no checkpoint in " + run_dir + ", starting fresh");
     if (checkpoint) restored = CheckpointStore::read(*checkpoint);
   }
 
@@ -87,29 +89,39 @@ struct TrainerRun {
       const std::filesystem::path dir(run_dir);
       remove_stale_temporaries(run_dir);  // config.json.tmp.* etc. of a killed run
       remove_stale_temporaries((dir / "checkpoints").string());
-      write_file_atomic((dir / "config.json").string(), to_json(config).dump(2) + "\n");
+      write_file_atomically((dir / "config.json").string(), to_json(config).dump(2) + "\n");
       metrics = std::make_unique<MetricsLog>((dir / "metrics.jsonl").string(), checkpoint ? step : (resume ? 0 : -1));
     }
   }
 };
 
-// Impl needs: config.{steps, stop_at, checkpoint_every, progress}, step,
+// Impl needs: config.{steps, stop_at, checkpoint_every}, step,
 // last_saved, dist.is_main(), train_step() -> Step{step, loss, clips_per_s},
 // save_checkpoint().
 template <typename Step, typename Impl>
 std::vector<Step> run_training_loop(Impl& s, const std::string& stage) {
   const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
-  ProgressBar bar(s.config.steps);
   std::vector<Step> done;
+  ProgressEvent progress{stage, s.step, s.config.steps, "steps"};
   while (s.step < end) {
     Step r = s.train_step();
     check(std::isfinite(r.loss), stage, ": loss is not finite at step ", r.step);
     done.push_back(r);
-    if (s.dist.is_main() && s.config.progress) bar.update(r.step, r.loss, r.clips_per_s);
+    if (s.dist.is_main()) {
+      progress.done = r.step;
+      std::ostringstream note;
+      note << std::fixed << std::setprecision(4) << "loss " << r.loss << std::setprecision(1) << ", " << r.clips_per_s
+           << " clips/s";
+      progress.note = note.str();
+      report_progress(progress);
+    }
     if (s.step % s.config.checkpoint_every == 0 && s.step < end) s.save_checkpoint();
   }
   if (s.last_saved != s.step) s.save_checkpoint();
-  if (s.dist.is_main() && s.config.progress) bar.finish();
+  if (s.dist.is_main()) {
+    progress.finished = true;
+    report_progress(progress);
+  }
   return done;
 }
 

@@ -14,8 +14,6 @@
 #include <sstream>
 #include <thread>
 
-#include "ops/f32_gemm.h"
-#include "ops/int8_gemm.h"
 #include "videoprism/error.h"
 #include "videoprism/model.h"
 #include "videoprism/profile.h"
@@ -174,28 +172,6 @@ torch::ScalarType resolve_dtype(const std::string& name, const torch::Device& de
               "; use --dtype bf16 on CUDA");
   return dtype;
 }
-
-double gemm_tflops(int n, torch::ScalarType dtype, const torch::Device& device, int repeats) {
-  torch::NoGradGuard no_grad;
-  if (dtype == torch::kQInt8) {
-    check_arg(device.is_cpu(), "gemm_tflops: int8 is CPU only, got ", device.str());
-    return ops::int8_gemm_tops(n, repeats);
-  }
-  auto opts = torch::TensorOptions().dtype(dtype).device(device);
-  torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
-  torch::Tensor c = torch::matmul(a, b);  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < std::max(repeats, 1); ++i) {
-    profile::synchronize(device);
-    const auto start = std::chrono::steady_clock::now();
-    c = torch::matmul(a, b);
-    profile::synchronize(device);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return 2.0 * n * double(n) * n / best / 1e12;
-}
-
-double onednn_f32_gemm_tflops(int n, int repeats) { return ops::f32_gemm_tflops(n, repeats); }
 
 std::optional<std::string> bf16_emulation_warning(torch::ScalarType dtype, const torch::Device& device) {
   if (dtype != torch::kBFloat16 || !device.is_cpu() || cpu_features().native_bf16) return std::nullopt;

@@ -61,7 +61,5 @@ class CheckpointStore {
 // model.npz), a checkpoint folder (its model.npz) or an .npz file.
 std::string resolve_model_checkpoint(const std::string& path);
 
-// Writes text to path atomically (path.tmp + fsync + rename).
-void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace videoprism::train

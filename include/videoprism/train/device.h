@@ -1,5 +1,6 @@
-// Training on a device: the `device` key of the training configs ("cpu",
-// "cuda", "cuda:N"), moving batches there, and the device's peak memory.
+// Training on a device: moving batches there, and the device's peak memory.
+// The `device` key of the training configs is parsed by parse_device
+// (videoprism/model.h), the one parser of device names.
 //
 // Parameters, optimizer state, logit scale and decoders live on the device;
 // every random draw (initialization, masks, permutations, data order) stays
@@ -12,13 +13,6 @@
 #include <string>
 
 namespace videoprism::train {
-
-// Parses and checks a training device for config `who` ("stage1", "stage2"):
-// "cpu"; "cuda:N"; "cuda" = cuda:LOCAL_RANK when that variable is set
-// (torchrun), else cuda:0. Throws naming the key and value when the name is
-// not one of those, when CUDA is not available (a CPU-only libtorch or no
-// visible GPU), or when N is out of range.
-torch::Device training_device(const std::string& name, const std::string& who);
 
 // t on `device` (undefined stays undefined; a tensor already there is returned
 // as is). Pinned host memory is copied with non_blocking: the copy is ordered

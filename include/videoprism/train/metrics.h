@@ -1,5 +1,4 @@
-// Training metrics: one JSON line per step, a progress bar on a terminal,
-// and a PNG loss curve drawn by gnuplot.
+// Training metrics: one JSON line per step and a PNG loss curve.
 #pragma once
 
 #include <cstdint>
@@ -23,22 +22,9 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// "[#####.....] 120/1000 loss 2.31 12.0 clips/s" redrawn on stderr (only when
-// stderr is a terminal).
-class ProgressBar {
- public:
-  explicit ProgressBar(int64_t total);
-  void update(int64_t step, double loss, double clips_per_s);
-  void finish();
-
- private:
-  int64_t total_;
-  bool enabled_;
-};
-
-// Draws "loss" against "step" from a metrics JSONL into png_path by running
-// gnuplot on a script written beside it. Returns false (and says why on
-// stderr) when gnuplot is missing or fails; training goes on.
-bool plot_loss_curve(const std::string& metrics_path, const std::string& png_path);
+// Draws "loss" against "step" from a metrics JSONL into png_path, titled
+// `title` (the one gnuplot driver, io/plot.h). When gnuplot is missing or
+// fails, says why through the log sink and returns false; training goes on.
+bool plot_loss_curve(const std::string& metrics_path, const std::string& png_path, const std::string& title);
 
 }  // namespace videoprism::train

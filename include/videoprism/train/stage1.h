@@ -72,7 +72,6 @@ struct Stage1Config {
   int keep_checkpoints = 2;
   int64_t stop_at = 0;         // > 0: stop (with a checkpoint) after this step, as if interrupted
   bool plot = true;            // loss.png through gnuplot at each checkpoint and the end
-  bool progress = true;        // progress bar when stderr is a terminal
 
   // The model config the run uses (preset resolved).
   ModelConfig resolved_model() const;

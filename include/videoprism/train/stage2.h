@@ -62,7 +62,6 @@ struct Stage2Config {
   int keep_checkpoints = 2;
   int64_t stop_at = 0;
   bool plot = true;
-  bool progress = true;
 
   void validate() const;
   Stage2LossOptions loss_options() const { return {token_loss, global_loss, token_weight, global_weight}; }

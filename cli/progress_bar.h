@@ -1,17 +1,15 @@
-// A one-line progress bar on stderr with throughput and ETA, shared by the
-// commands. It draws only when stderr is a terminal (quiet when piped) and at
-// most ~10 times a second.
-//
-//   Progress bar("embed", files.size(), "files");
-//   for (...) { ...; bar.advance(); }
-//   bar.finish();
+// The CLI's terminal: one-line progress bars on stderr with throughput and
+// ETA, drawn only when stderr is a terminal (quiet when piped) and at most ~10
+// times a second, and the sinks that route the library's messages and
+// progress (videoprism/log.h) to it. Commands report their own progress the
+// same way (report_progress), so one place owns the line.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-namespace videoprism {
+namespace videoprism::cli {
 
 class Progress {
  public:
@@ -45,7 +43,12 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-// True when stderr is a terminal.
+// True when stderr is a terminal (the one check the CLI makes).
 bool stderr_is_terminal();
 
-}  // namespace videoprism
+// Installs the library's log sink (a message clears the bars' line first,
+// then prints on stderr) and progress sink (one bar per task, drawn while
+// stderr is a terminal). Called once by main().
+void install_terminal_sinks();
+
+}  // namespace videoprism::cli

@@ -1,12 +1,16 @@
 // Progress bar: "\r<label> [#####.....] 12/40 files 3.1 files/s ETA 9s <note>".
-#include "videoprism/progress.h"
+#include "progress_bar.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory>
 
-namespace videoprism {
+#include "videoprism/log.h"
+
+namespace videoprism::cli {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
@@ -83,4 +87,24 @@ void Progress::draw(bool force) {
   std::fflush(stderr);
 }
 
-}  // namespace videoprism
+void install_terminal_sinks() {
+  // Both sinks run under the library's sink lock, one call at a time.
+  static std::map<std::string, std::unique_ptr<Progress>> bars;
+  set_log_sink([](LogLevel, const std::string& message) {
+    for (auto& [task, bar] : bars) bar->clear_line();
+    std::fprintf(stderr, "%s\n", message.c_str());
+    std::fflush(stderr);
+  });
+  set_progress_sink([](const ProgressEvent& e) {
+    auto& bar = bars[e.task];
+    if (!bar) bar = std::make_unique<Progress>(e.task, e.total, e.unit);
+    if (!e.note.empty()) bar->note(e.note);
+    bar->set(e.done);
+    if (e.finished) {
+      bar->finish();
+      bars.erase(e.task);
+    }
+  });
+}
+
+}  // namespace videoprism::cli
