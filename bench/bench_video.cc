@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "videoprism/video_reader.h"
+#include "videoprism/media/video_reader.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "videoprism/error.h"
-#include "videoprism/model.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
 
 #ifdef VIDEOPRISM_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>

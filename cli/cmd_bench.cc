@@ -22,13 +22,13 @@
 #include "bench_cuda.h"
 #include "command.h"
 #include "run_flags.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/json_output.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/profile.h"
-#include "videoprism/train/device.h"
-#include "videoprism/train/train_bench.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/profile.h"
+#include "videoprism/train_step/device.h"
+#include "videoprism/train_step/train_bench.h"
 
 namespace videoprism::cli {
 namespace {
@@ -240,7 +240,7 @@ int run_train_bench(const BenchArgs& args) {
   options.size = args.size;
   options.text_length = args.text_length;
   options.dtype = dtype_flag(dtype_name, parse_device(args.device));
-  options.device = parse_device(args.device, "bench --train --device");
+  options.device = available_device(args.device, "bench --train --device");
   RunOptions run;
   run.dtype = options.dtype;
   run.device = options.device;

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/error.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include <iostream>
 
 #include "command.h"
-#include "videoprism/demo.h"
-#include "videoprism/error.h"
+#include "videoprism/demo/demo.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::cli {
 namespace {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::cli {
 namespace {

@@ -6,11 +6,11 @@
 
 #include "command.h"
 #include "run_flags.h"
-#include "videoprism/json_output.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
 #include "progress_bar.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace videoprism::cli {
 namespace {

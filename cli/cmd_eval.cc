@@ -10,14 +10,14 @@
 
 #include "command.h"
 #include "run_flags.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/eval/features.h"
-#include "videoprism/eval/probe.h"
-#include "videoprism/eval/retrieval.h"
-#include "videoprism/eval/synth.h"
-#include "videoprism/tokenizer.h"
-#include "videoprism/zero_shot.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/features.h"
+#include "videoprism/apps/probe.h"
+#include "videoprism/apps/retrieval.h"
+#include "videoprism/apps/synth.h"
+#include "videoprism/media/tokenizer.h"
+#include "videoprism/apps/zero_shot.h"
 
 namespace videoprism::cli {
 namespace {

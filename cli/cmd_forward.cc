@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism::cli {
 namespace {

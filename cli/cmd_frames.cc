@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/npz.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/media/video_reader.h"
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism::cli {
 namespace {

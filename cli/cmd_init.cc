@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::cli {
 namespace {

@@ -6,10 +6,10 @@
 
 #include "command.h"
 #include "run_flags.h"
-#include "videoprism/json_output.h"
-#include "videoprism/error.h"
-#include "videoprism/indexer.h"
-#include "videoprism/model.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/indexer.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::cli {
 namespace {

@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "command.h"
-#include "videoprism/error.h"
-#include "videoprism/serve.h"
+#include "videoprism/core/error.h"
+#include "videoprism/serve/serve.h"
 
 namespace videoprism::cli {
 namespace {

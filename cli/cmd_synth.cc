@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/eval/synth.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/apps/synth.h"
 
 namespace videoprism::cli {
 namespace {
@@ -31,6 +31,7 @@ std::function<int()> setup_synth(CLI::App& sub) {
   sub.add_option("--seed", options->seed, "Random seed (the test split derives its own)")->capture_default_str();
   sub.add_option("--frames", options->video.num_frames, "Frames per video")->capture_default_str();
   sub.add_option("--size", options->video.size, "Canvas size in pixels")->capture_default_str();
+  options->mnist_dir = "/usr/share/datasets/fashion-mnist";  // Debian's dataset-fashion-mnist
   sub.add_option("--mnist", options->mnist_dir, "Fashion-MNIST IDX folder")->capture_default_str();
   sub.add_option("--motion-captions", options->motion_captions, "Share of stage 1 captions with motion words")
       ->capture_default_str();

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "command.h"
-#include "videoprism/json_output.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace {
 

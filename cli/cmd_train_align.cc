@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "train_command.h"
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 #include "videoprism/train/checkpoint.h"
 #include "videoprism/train/manifest.h"
 #include "videoprism/train/stage1.h"

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "train_command.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 #include "videoprism/train/manifest.h"
 #include "videoprism/train/stage1.h"
 

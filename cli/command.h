@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "videoprism/limits.h"
+#include "videoprism/core/limits.h"
 
 #include <functional>
 #include <string>

@@ -13,9 +13,9 @@
 
 #include "command.h"
 #include "progress_bar.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::cli {
 

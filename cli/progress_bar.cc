@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "videoprism/log.h"
+#include "videoprism/core/log.h"
 
 namespace videoprism::cli {
 

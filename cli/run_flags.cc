@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "videoprism/cpu_features.h"
+#include "videoprism/core/cpu_features.h"
 
 namespace videoprism::cli {
 

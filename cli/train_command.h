@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::cli {
 

@@ -9,7 +9,7 @@
 
 #include "fuzz_util.h"
 #include "index_fixture.h"
-#include "videoprism/video_index.h"
+#include "videoprism/apps/video_index.h"
 
 using namespace videoprism;
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "videoprism/eval/features.h"
+#include "videoprism/apps/features.h"
 #include "videoprism/train/manifest.h"
 
 using namespace videoprism;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_util.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 using namespace videoprism;
 

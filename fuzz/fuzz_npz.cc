@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "fuzz_util.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/npz.h"
 
 using namespace videoprism;
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/media/tokenizer.h"
 
 using namespace videoprism;
 

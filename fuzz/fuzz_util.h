@@ -15,7 +15,7 @@
 #include <fstream>
 #include <string>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::fuzz {
 

@@ -11,7 +11,7 @@ extern "C" {
 }
 
 #include "fuzz_util.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/media/video_reader.h"
 
 using namespace videoprism;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "videoprism/video_index.h"
+#include "videoprism/apps/video_index.h"
 
 namespace videoprism::fuzz {
 

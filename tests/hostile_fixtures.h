@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::testing {
 

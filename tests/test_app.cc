@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/npz.h"
-#include "videoprism/video_index.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/apps/video_index.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::testing {
 namespace {

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

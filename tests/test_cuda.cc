@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "test_util.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 #ifdef VIDEOPRISM_HAVE_CUDA
 #include "cuda/attention_check.h"

@@ -6,12 +6,12 @@
 #include <filesystem>
 
 #include "test_util.h"
-#include "videoprism/error.h"
-#include "videoprism/indexer.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
-#include "videoprism/tokenizer.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/indexer.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/media/tokenizer.h"
+#include "videoprism/media/video_reader.h"
 
 namespace videoprism {
 namespace {

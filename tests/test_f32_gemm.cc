@@ -11,10 +11,10 @@
 #include "ops/batched_matmul.h"
 #include "ops/f32_gemm.h"
 #include "test_util.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism {
 namespace {

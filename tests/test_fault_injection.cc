@@ -11,8 +11,8 @@
 #include <fstream>
 
 #include "hostile_fixtures.h"
-#include "videoprism/npz.h"
-#include "videoprism/video_index.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/apps/video_index.h"
 
 namespace videoprism::testing {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "test_util.h"
-#include "videoprism/config.h"
-#include "videoprism/error.h"
+#include "videoprism/core/config.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism {
 namespace {

@@ -17,12 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "hostile_fixtures.h"
-#include "videoprism/error.h"
-#include "videoprism/json_output.h"
-#include "videoprism/limits.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/limits.h"
+#include "videoprism/core/npz.h"
 #include "videoprism/train/manifest.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/media/video_reader.h"
 
 namespace videoprism::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "hostile_fixtures.h"
-#include "videoprism/video_index.h"
+#include "videoprism/apps/video_index.h"
 
 namespace videoprism::testing {
 namespace {

@@ -9,12 +9,12 @@
 
 #include "ops/int8_gemm.h"
 #include "test_util.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 #include "videoprism/train/stage1.h"
-#include "videoprism/train/train_bench.h"
+#include "videoprism/train_step/train_bench.h"
 
 namespace videoprism {
 namespace {

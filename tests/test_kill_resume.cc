@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "hostile_fixtures.h"
-#include "videoprism/video_index.h"
+#include "videoprism/apps/video_index.h"
 
 namespace videoprism::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <iostream>
 
 #include "test_util.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism {
 namespace {

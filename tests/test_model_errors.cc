@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "test_util.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism {
 namespace {

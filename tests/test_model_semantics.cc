@@ -22,7 +22,7 @@
 #include "ops/capped_softmax.h"
 #include "ops/layer_norm_kernel.h"
 #include "test_util.h"
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism {
 namespace {

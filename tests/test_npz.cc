@@ -1,5 +1,5 @@
 // Tests for the .npy / .npz reader and writers.
-#include "videoprism/npz.h"
+#include "videoprism/core/npz.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <limits>
 #include <sstream>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "test_util.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism {
 namespace {

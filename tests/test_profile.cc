@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/profile.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 namespace {

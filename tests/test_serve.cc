@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/serve.h"
-#include "videoprism/video_reader.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/serve/serve.h"
+#include "videoprism/media/video_reader.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::testing {
 namespace {

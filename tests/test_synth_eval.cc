@@ -10,22 +10,24 @@
 #include <torch/torch.h>
 
 #include "test_util.h"
-#include "videoprism/eval/features.h"
-#include "videoprism/eval/probe.h"
-#include "videoprism/eval/retrieval.h"
-#include "videoprism/eval/synth.h"
-#include "videoprism/model.h"
+#include "videoprism/apps/features.h"
+#include "videoprism/apps/probe.h"
+#include "videoprism/apps/retrieval.h"
+#include "videoprism/apps/synth.h"
+#include "videoprism/core/model.h"
 #include "videoprism/train/manifest.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/media/video_reader.h"
 
 namespace videoprism {
 namespace {
 
 using testing::read_jsonl;
 
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";  // Debian's dataset-fashion-mnist
+
 bool have_fashion_mnist() {
-  return std::filesystem::exists(std::string(eval::kFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
-         std::filesystem::exists(std::string(eval::kFashionMnistDir) + "/train-images-idx3-ubyte");
+  return std::filesystem::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
+         std::filesystem::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte");
 }
 
 std::string slurp(const std::string& path) {
@@ -54,6 +56,7 @@ class SynthWorld : public ::testing::Test {
     if (!have_fashion_mnist()) return;
     dir_ = new testing::TempDir();
     eval::SynthCorpusOptions options;
+    options.mnist_dir = kFashionMnistDir;
     options.out_dir = dir_->path();
     options.train_videos = 160;
     options.test_videos = 80;
@@ -140,6 +143,7 @@ TEST_F(SynthWorld, IsDeterministicGivenTheSeed) {
   testing::TempDir a, b;
   for (const auto* dir : {&a, &b}) {
     eval::SynthCorpusOptions options;
+    options.mnist_dir = kFashionMnistDir;
     options.out_dir = dir->path();
     options.train_videos = 6;
     options.test_videos = 4;

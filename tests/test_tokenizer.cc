@@ -5,8 +5,8 @@
 
 #include <fstream>
 
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace {
 

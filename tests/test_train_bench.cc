@@ -11,14 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "videoprism/model.h"
-#include "videoprism/config.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/train/device.h"
-#include "videoprism/train/stage2_decoders.h"
-#include "videoprism/train/train_bench.h"
-#include "videoprism/train/train_flops.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/config.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/train_step/device.h"
+#include "train_step/stage2_decoders.h"
+#include "videoprism/train_step/train_bench.h"
+#include "train_step/train_flops.h"
 
 namespace videoprism {
 namespace {
@@ -58,7 +58,7 @@ TEST(TrainDevice, CpuIsANoOpAndNamesAreChecked) {
   EXPECT_EQ(device_peak_memory_bytes(torch::kCPU), -1);
   EXPECT_THROW(videoprism::parse_device("cuda:", "test"), Error);
   EXPECT_THROW(videoprism::parse_device("mps", "test"), Error);
-  if (!torch::cuda::is_available()) EXPECT_THROW(videoprism::parse_device("cuda", "test"), Error);
+  if (!torch::cuda::is_available()) EXPECT_THROW(videoprism::available_device("cuda", "test"), Error);
 }
 
 TEST(TrainBench, OneStepOfEachStageOnATinyModelHasAFiniteLoss) {

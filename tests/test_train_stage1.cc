@@ -20,15 +20,16 @@
 #include "models/model_modules.h"
 #include "test_util.h"
 #include "train_test_data.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
-#include "videoprism/tokenizer.h"
-#include "videoprism/train/contrastive_loss.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/media/tokenizer.h"
+#include "train_step/contrastive_loss.h"
 #include "videoprism/train/manifest.h"
+#include "train_step/stage1_forward.h"
 #include "videoprism/train/stage1.h"
-#include "videoprism/video_reader.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/media/video_reader.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism {
 namespace {

@@ -17,13 +17,14 @@
 #include "models/model_modules.h"
 #include "test_util.h"
 #include "train_test_data.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 #include "videoprism/train/checkpoint.h"
-#include "videoprism/train/masking.h"
+#include "train_step/masking.h"
+#include "train_step/stage2_forward.h"
 #include "videoprism/train/stage2.h"
-#include "videoprism/train/stage2_decoders.h"
+#include "train_step/stage2_decoders.h"
 
 namespace videoprism {
 namespace {

@@ -17,10 +17,10 @@ extern "C" {
 
 #include <nlohmann/json.hpp>
 
-#include "videoprism/error.h"
-#include "videoprism/npz.h"
-#include "videoprism/video_reader.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/media/video_reader.h"
+#include "videoprism/media/video_writer.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include <torch/torch.h>
 
-#include "videoprism/video_writer.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::testing {
 

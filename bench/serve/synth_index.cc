@@ -13,12 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "videoprism/config.h"
-#include "videoprism/error.h"
-#include "videoprism/indexer.h"
-#include "videoprism/model.h"
-#include "videoprism/video_index.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/core/config.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/indexer.h"
+#include "videoprism/core/model.h"
+#include "videoprism/apps/video_index.h"
+#include "videoprism/media/video_reader.h"
 
 namespace fs = std::filesystem;
 using namespace videoprism;

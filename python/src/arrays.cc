@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "bindings.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::python {
 

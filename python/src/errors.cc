@@ -4,7 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include "bindings.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::python {
 

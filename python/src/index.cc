@@ -8,9 +8,9 @@
 
 #include "bindings.h"
 #include "py_model.h"
-#include "videoprism/error.h"
-#include "videoprism/indexer.h"
-#include "videoprism/model.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/indexer.h"
+#include "videoprism/core/model.h"
 
 namespace fs = std::filesystem;
 

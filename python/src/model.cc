@@ -9,9 +9,9 @@
 
 #include "bindings.h"
 #include "py_model.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace fs = std::filesystem;
 

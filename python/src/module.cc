@@ -5,8 +5,8 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/model.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/model.h"
 
 PYBIND11_MODULE(_videoprism, m) {
   m.doc() = "Native core of the videoprism package: libvideoprism bound with pybind11.";

@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 
 #include "bindings.h"
-#include "videoprism/error.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism::python {
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::python {
 

@@ -5,8 +5,8 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace videoprism::python {
 

@@ -5,8 +5,8 @@
 #include <torch/torch.h>
 
 #include "bindings.h"
-#include "videoprism/error.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/video_reader.h"
 
 namespace videoprism::python {
 

@@ -6,10 +6,10 @@
 
 #include "bindings.h"
 #include "py_model.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
-#include "videoprism/zero_shot.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
+#include "videoprism/apps/zero_shot.h"
 
 namespace videoprism::python {
 

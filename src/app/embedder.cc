@@ -3,7 +3,7 @@
 // of different files mix), runs the model and hands finished files back in
 // input order. Decoded frames are dropped as soon as their batch has run, so
 // memory is bounded by the queue, not by the video's length or window count.
-#include "videoprism/embedder.h"
+#include "videoprism/apps/embedder.h"
 
 #include <algorithm>
 #include <chrono>
@@ -22,11 +22,11 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
-#include "videoprism/json_output.h"
-#include "videoprism/npz.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
+#include "videoprism/core/json_output.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace videoprism {
 namespace {

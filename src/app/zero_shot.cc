@@ -1,14 +1,14 @@
 // Zero-shot classification: templates, prompt ensembling, softmax over labels.
-#include "videoprism/zero_shot.h"
+#include "videoprism/apps/zero_shot.h"
 
 #include <algorithm>
 #include <fstream>
 
 #include <torch/torch.h>
 
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace videoprism {
 namespace {

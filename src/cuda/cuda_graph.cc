@@ -5,7 +5,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::cuda {
 

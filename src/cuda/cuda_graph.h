@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism::cuda {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "cuda/attention_kernels.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::cuda {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cuda/gemm_epilogue.h"
-#include "videoprism/log.h"
+#include "videoprism/core/log.h"
 
 namespace videoprism::cuda {
 namespace {

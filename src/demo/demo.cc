@@ -1,6 +1,6 @@
 // videoprism demo: the whole two-stage pipeline at toy scale, end to end.
 // See include/videoprism/demo.h.
-#include "videoprism/demo.h"
+#include "videoprism/demo/demo.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,20 +19,20 @@
 
 #include "io/plot.h"
 #include "io/atomic_file.h"
-#include "videoprism/embedder.h"
-#include "videoprism/log.h"
-#include "videoprism/error.h"
-#include "videoprism/eval/features.h"
-#include "videoprism/eval/probe.h"
-#include "videoprism/eval/retrieval.h"
-#include "videoprism/eval/synth.h"
-#include "videoprism/indexer.h"
-#include "videoprism/model.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/log.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/features.h"
+#include "videoprism/apps/probe.h"
+#include "videoprism/apps/retrieval.h"
+#include "videoprism/apps/synth.h"
+#include "videoprism/apps/indexer.h"
+#include "videoprism/core/model.h"
+#include "videoprism/media/tokenizer.h"
 #include "videoprism/train/checkpoint.h"
 #include "videoprism/train/stage1.h"
 #include "videoprism/train/stage2.h"
-#include "videoprism/zero_shot.h"
+#include "videoprism/apps/zero_shot.h"
 
 namespace videoprism::demo {
 namespace {
@@ -218,7 +218,7 @@ DemoSummary run_demo(const DemoOptions& options) {
   const auto t_start = Clock::now();
   check(!options.tokenizer.empty(), "demo: a SentencePiece tokenizer is required (--tokenizer)");
   check(fs::exists(options.tokenizer), "demo: tokenizer not found: ", options.tokenizer);
-  const std::string mnist = options.mnist_dir.empty() ? eval::kFashionMnistDir : options.mnist_dir;
+  const std::string mnist = options.mnist_dir.empty() ? "/usr/share/datasets/fashion-mnist" : options.mnist_dir;
   const Plan plan = make_plan(options);
   const fs::path out = fs::absolute(options.out_dir);
   fs::create_directories(out);
@@ -395,7 +395,7 @@ DemoSummary run_demo(const DemoOptions& options) {
     const auto t0 = Clock::now();
     std::unique_ptr<Model> model;
     if (e.checkpoint.empty()) {
-      model = std::make_unique<Model>(train::encoder_model_config(clip_config));
+      model = std::make_unique<Model>(encoder_model_config(clip_config));
       model->init_random(12345);
     } else {
       model = std::make_unique<Model>(Model::load(e.checkpoint));

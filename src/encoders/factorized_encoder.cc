@@ -4,7 +4,7 @@
 
 #include "layers/module_util.h"
 #include "layers/position_embedding.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 

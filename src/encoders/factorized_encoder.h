@@ -9,7 +9,7 @@
 #include "encoders/vision_transformer.h"
 #include "layers/feed_forward.h"
 #include "layers/layer_norm.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

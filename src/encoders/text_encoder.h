@@ -7,7 +7,7 @@
 
 #include "layers/layer_norm.h"
 #include "layers/transformer.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

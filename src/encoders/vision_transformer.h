@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "layers/transformer.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

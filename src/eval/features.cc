@@ -1,5 +1,5 @@
 // Labelled manifests, evaluation controls and cached frozen features.
-#include "videoprism/eval/features.h"
+#include "videoprism/apps/features.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::eval {
 

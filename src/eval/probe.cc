@@ -1,5 +1,5 @@
 // MAP and linear probes on frozen features. See include/videoprism/eval/probe.h.
-#include "videoprism/eval/probe.h"
+#include "videoprism/apps/probe.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "layers/atten_token_pooling.h"
 #include "layers/layer_norm.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::eval {
 namespace {

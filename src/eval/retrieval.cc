@@ -1,11 +1,11 @@
 // Retrieval metrics and zero-shot accuracy. See include/videoprism/eval/retrieval.h.
-#include "videoprism/eval/retrieval.h"
+#include "videoprism/apps/retrieval.h"
 
 #include <algorithm>
 
 #include <torch/torch.h>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::eval {
 

@@ -1,6 +1,6 @@
 // Synthetic Fashion-MNIST motion world: IDX loading, rendering, captions and
 // the corpus writer. See include/videoprism/eval/synth.h.
-#include "videoprism/eval/synth.h"
+#include "videoprism/apps/synth.h"
 
 #include <zlib.h>
 
@@ -18,8 +18,8 @@
 #include <torch/torch.h>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::eval {
 
@@ -266,6 +266,7 @@ nlohmann::json labels_json(const std::string& file, const SynthFactors& f) {
 
 SynthCorpusStats write_synth_corpus(const SynthCorpusOptions& options) {
   check(!options.out_dir.empty(), "synth: --out is required");
+  check(!options.mnist_dir.empty(), "synth: mnist_dir (--mnist): expected the Fashion-MNIST IDX folder, got none");
   check(options.train_videos > 0, "synth: --videos must be positive");
   const auto begin = std::chrono::steady_clock::now();
   const int test_count = options.test_videos > 0 ? options.test_videos : std::max(1, options.train_videos / 2);

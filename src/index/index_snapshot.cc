@@ -1,6 +1,6 @@
 // IndexSnapshot: one complete generation of DIR/index.sqlite (+ vectors.faiss),
 // read without writing anything into the index directory's database.
-#include "videoprism/index_snapshot.h"
+#include "videoprism/apps/index_snapshot.h"
 
 #include <sqlite3.h>
 

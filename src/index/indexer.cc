@@ -1,7 +1,7 @@
 // build_index / search_*: the model-facing half of the video index. The index
 // records its model (checkpoint path + fingerprint, config, tokenizer, clip
 // shape) in `meta`; later runs and searches must use the same one.
-#include "videoprism/indexer.h"
+#include "videoprism/apps/indexer.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,14 +16,14 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "videoprism/cpu_features.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
-#include "videoprism/log.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
+#include "videoprism/core/log.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace fs = std::filesystem;
 
@@ -238,7 +238,10 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
     embed.clip.windows = options.windows;
     embed.batch = options.batch;
     VideoEmbedder embedder(model, run, embed);
-    ProgressEvent bar{"index", 0, static_cast<int64_t>(todo.size()), "files"};  // to the application's sink
+    ProgressEvent bar;  // to the application's sink
+    bar.task = "index";
+    bar.total = static_cast<int64_t>(todo.size());
+    bar.unit = "files";
     struct Stop {};
     IndexProgress progress;
     progress.total = static_cast<int64_t>(todo.size());

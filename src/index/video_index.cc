@@ -3,7 +3,7 @@
 // is fresh when meta.vectors_generation (set after the rename) equals it, the
 // file has the size and CRC-32 recorded with it, and FAISS reads from it as
 // many vectors as SQLite has windows, of the recorded dimension.
-#include "videoprism/video_index.h"
+#include "videoprism/apps/video_index.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -19,7 +19,7 @@
 #include <fstream>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 #ifdef VIDEOPRISM_HAVE_FAISS
 #include <faiss/IndexFlat.h>

@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

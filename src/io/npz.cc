@@ -4,7 +4,7 @@
 // "\x93NUMPY", a version byte pair, a little-endian header length (2 bytes for
 // version 1.0, 4 bytes for 2.0 and 3.0), a Python dict literal padded with
 // spaces and '\n', then the raw array bytes. A .npz is a zip of such files.
-#include "videoprism/npz.h"
+#include "videoprism/core/npz.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,8 +21,8 @@
 #include <set>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
 
 namespace videoprism {
 namespace {

@@ -9,7 +9,7 @@
 #include "ops/addmm.h"
 #include "ops/batched_matmul.h"
 #include "ops/capped_softmax.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 #ifdef VIDEOPRISM_HAVE_CUDA
 #include "cuda/fused_attention.h"

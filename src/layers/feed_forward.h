@@ -6,7 +6,7 @@
 
 #include "layers/packed_weights.h"
 #include "layers/layer_norm.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

@@ -11,7 +11,7 @@
 
 #include <vector>
 
-#include "videoprism/profile.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 

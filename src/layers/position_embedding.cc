@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 

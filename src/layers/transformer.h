@@ -8,7 +8,7 @@
 #include "layers/attention.h"
 #include "layers/feed_forward.h"
 #include "layers/layer_norm.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

@@ -8,9 +8,9 @@
 #include <set>
 
 #include "layers/packed_weights.h"
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/npz.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/npz.h"
 
 namespace videoprism {
 

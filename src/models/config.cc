@@ -1,4 +1,4 @@
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 #include <cerrno>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/json_value.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 
@@ -335,5 +335,13 @@ double video_flops_per_clip(const ModelConfig& c, int64_t t, int64_t h, int64_t 
   }
   return flops;
 }
+
+ModelConfig encoder_model_config(const ModelConfig& clip) {
+  ModelConfig encoder;
+  encoder.kind = ModelKind::kEncoder;
+  encoder.encoder = clip.encoder;
+  return encoder;
+}
+
 
 }  // namespace videoprism

@@ -1,4 +1,4 @@
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,10 +12,10 @@
 #include "layers/epilogues.h"
 #include "models/model_modules.h"
 #include "ops/blas_threads.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
-#include "videoprism/profile.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 
@@ -55,12 +55,19 @@ torch::Device parse_device(const std::string& name, const std::string& who) {
   } else {
     fail_arg(who, ": expected cpu, cuda or cuda:N, got \"", name, "\"");
   }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+torch::Device available_device(const std::string& name, const std::string& who) {
+  const torch::Device device = parse_device(name, who);
+  if (device.is_cpu()) return device;
+  const int64_t index = device.index();
   check(torch::cuda::is_available(), who, ": \"", name,
         "\" needs CUDA, but torch::cuda::is_available() is false (a CPU-only libtorch, or no visible GPU); "
         "use \"cpu\"");
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   check(index < count, who, ": \"", name, "\" asks for GPU ", index, " but ", count, " CUDA device(s) are visible");
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  return device;
 }
 
 void set_compute_threads(int n) {

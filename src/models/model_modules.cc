@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

@@ -13,7 +13,7 @@
 #include "encoders/factorized_encoder.h"
 #include "models/video_classifier.h"
 #include "models/video_clip.h"
-#include "videoprism/model.h"
+#include "videoprism/core/model.h"
 
 namespace videoprism {
 

@@ -1,6 +1,6 @@
 #include "models/video_classifier.h"
 
-#include "videoprism/profile.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 

@@ -7,7 +7,7 @@
 #include "encoders/factorized_encoder.h"
 #include "layers/atten_token_pooling.h"
 #include "layers/feed_forward.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

@@ -1,6 +1,6 @@
 #include "models/video_clip.h"
 
-#include "videoprism/profile.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 

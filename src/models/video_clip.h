@@ -10,7 +10,7 @@
 #include "encoders/text_encoder.h"
 #include "encoders/vision_transformer.h"
 #include "layers/atten_token_pooling.h"
-#include "videoprism/config.h"
+#include "videoprism/core/config.h"
 
 namespace videoprism {
 

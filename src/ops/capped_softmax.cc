@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "ops/vector_math.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::ops {
 

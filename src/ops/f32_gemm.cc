@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ops/onednn.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::ops {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "ops/f32_gemm.h"
 #include "ops/int8_gemm.h"
-#include "videoprism/cpu_features.h"
-#include "videoprism/error.h"
-#include "videoprism/profile.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 namespace ops {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "ops/onednn.h"
-#include "videoprism/error.h"
-#include "videoprism/profile.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism::ops {
 namespace {

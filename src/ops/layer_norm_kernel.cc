@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "ops/vector_math.h"
-#include "videoprism/cpu_features.h"
+#include "videoprism/core/cpu_features.h"
 
 namespace videoprism::ops {
 

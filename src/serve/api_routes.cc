@@ -9,9 +9,9 @@
 
 #include "serve/http_util.h"
 #include "serve/server_context.h"
-#include "videoprism/error.h"
-#include "videoprism/index_snapshot.h"
-#include "videoprism/video_index.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/index_snapshot.h"
+#include "videoprism/apps/video_index.h"
 
 namespace fs = std::filesystem;
 

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::serve {
 

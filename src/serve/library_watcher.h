@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "videoprism/index_snapshot.h"
+#include "videoprism/apps/index_snapshot.h"
 
 namespace videoprism::serve {
 

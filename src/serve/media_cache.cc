@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "serve/media_codec.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace fs = std::filesystem;
 

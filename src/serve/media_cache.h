@@ -10,7 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "videoprism/index_snapshot.h"
+#include "videoprism/apps/index_snapshot.h"
 
 namespace videoprism::serve {
 

@@ -21,9 +21,9 @@ extern "C" {
 #include <torch/torch.h>
 
 #include "video/video_decoder.h"
-#include "videoprism/error.h"
-#include "videoprism/video_reader.h"
-#include "videoprism/video_writer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/video_reader.h"
+#include "videoprism/media/video_writer.h"
 
 namespace videoprism::serve {
 namespace {

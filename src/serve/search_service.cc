@@ -4,10 +4,10 @@
 
 #include <torch/torch.h>
 
-#include "videoprism/cpu_features.h"
-#include "videoprism/embedder.h"
-#include "videoprism/error.h"
-#include "videoprism/indexer.h"
+#include "videoprism/core/cpu_features.h"
+#include "videoprism/apps/embedder.h"
+#include "videoprism/core/error.h"
+#include "videoprism/apps/indexer.h"
 
 namespace videoprism::serve {
 namespace {

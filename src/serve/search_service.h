@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "serve/lru_cache.h"
-#include "videoprism/index_snapshot.h"
-#include "videoprism/model.h"
-#include "videoprism/serve.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/apps/index_snapshot.h"
+#include "videoprism/core/model.h"
+#include "videoprism/serve/serve.h"
+#include "videoprism/media/tokenizer.h"
 
 namespace videoprism::serve {
 

@@ -11,7 +11,7 @@
 #include "serve/library_watcher.h"
 #include "serve/media_cache.h"
 #include "serve/search_service.h"
-#include "videoprism/serve.h"
+#include "videoprism/serve/serve.h"
 
 namespace videoprism::serve {
 

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "serve/server_context.h"
-#include "videoprism/error.h"
-#include "videoprism/log.h"
-#include "videoprism/serve.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/log.h"
+#include "videoprism/serve/serve.h"
 
 namespace fs = std::filesystem;
 

@@ -1,5 +1,5 @@
 // Canonicalization (Python str semantics on UTF-8) and SentencePiece wrapping.
-#include "videoprism/tokenizer.h"
+#include "videoprism/media/tokenizer.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
 
 namespace videoprism {
 namespace {

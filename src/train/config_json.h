@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "util/json_value.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
-#include "videoprism/train/data_loader.h"
-#include "videoprism/train/lr_schedule.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
+#include "train/data_loader.h"
+#include "train_step/lr_schedule.h"
 
 namespace videoprism::train {
 

@@ -1,5 +1,5 @@
-#include "videoprism/train/data_loader.h"
-#include "train/splitmix.h"
+#include "train/data_loader.h"
+#include "train_step/splitmix.h"
 
 #include <algorithm>
 #include <atomic>
@@ -13,9 +13,9 @@
 #include <random>
 #include <thread>
 
-#include "videoprism/error.h"
-#include "videoprism/log.h"
-#include "videoprism/video_reader.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/log.h"
+#include "videoprism/media/video_reader.h"
 
 namespace videoprism::train {
 

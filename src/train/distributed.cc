@@ -1,4 +1,4 @@
-#include "videoprism/train/distributed.h"
+#include "train/distributed.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::train {
 

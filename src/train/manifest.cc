@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::train {
 

@@ -1,11 +1,11 @@
-#include "videoprism/train/metrics.h"
+#include "train/metrics.h"
 
 #include <filesystem>
 
 #include "io/atomic_file.h"
 #include "io/plot.h"
-#include "videoprism/error.h"
-#include "videoprism/log.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/log.h"
 
 namespace videoprism::train {
 

@@ -9,15 +9,15 @@
 #include <map>
 
 #include "models/model_modules.h"
-#include "train/train_step.h"
+#include "train_step/train_step.h"
 #include "train/training_loop.h"
-#include "videoprism/error.h"
-#include "videoprism/tokenizer.h"
+#include "videoprism/core/error.h"
+#include "videoprism/media/tokenizer.h"
 #include "videoprism/train/checkpoint.h"
-#include "videoprism/train/contrastive_loss.h"
-#include "videoprism/train/device.h"
-#include "videoprism/train/distributed.h"
-#include "videoprism/train/metrics.h"
+#include "train_step/contrastive_loss.h"
+#include "videoprism/train_step/device.h"
+#include "train/distributed.h"
+#include "train/metrics.h"
 
 namespace videoprism::train {
 namespace fs = std::filesystem;

@@ -2,8 +2,8 @@
 #include <set>
 
 #include "train/config_json.h"
-#include "videoprism/error.h"
-#include "videoprism/train/device.h"
+#include "videoprism/core/error.h"
+#include "videoprism/train_step/device.h"
 #include "videoprism/train/stage1.h"
 
 namespace videoprism::train {
@@ -33,7 +33,7 @@ void Stage1Config::validate() const {
   check(data_options.image_size % model.encoder.patch_size == 0, "stage1: image_size ", data_options.image_size,
         " is not a multiple of the patch size ", model.encoder.patch_size);
   check(checkpoint_every > 0, "stage1: checkpoint_every must be > 0");
-  parse_device(device, "stage1: \"device\"");  // throws naming the key and value
+  available_device(device, "stage1: \"device\"");  // throws naming the key and value
 }
 
 nlohmann::json to_json(const Stage1Config& c) {

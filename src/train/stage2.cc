@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <iostream>
 
-#include "train/train_step.h"
+#include "train_step/train_step.h"
 #include "train/training_loop.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 #include "videoprism/train/checkpoint.h"
-#include "videoprism/train/device.h"
-#include "videoprism/train/distributed.h"
-#include "videoprism/train/metrics.h"
+#include "videoprism/train_step/device.h"
+#include "train/distributed.h"
+#include "train/metrics.h"
 
 namespace videoprism::train {
 namespace fs = std::filesystem;

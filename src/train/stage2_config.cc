@@ -2,8 +2,8 @@
 #include <set>
 
 #include "train/config_json.h"
-#include "videoprism/error.h"
-#include "videoprism/train/device.h"
+#include "videoprism/core/error.h"
+#include "videoprism/train_step/device.h"
 #include "videoprism/train/stage2.h"
 
 namespace videoprism::train {
@@ -25,7 +25,7 @@ void Stage2Config::validate() const {
   check(data_options.num_frames > 0 && data_options.image_size > 0, "stage2: num_frames and image_size must be > 0");
   check_shared_config(*this, "stage2");
   check(checkpoint_every > 0, "stage2: checkpoint_every must be > 0");
-  parse_device(device, "stage2: \"device\"");  // throws naming the key and value
+  available_device(device, "stage2: \"device\"");  // throws naming the key and value
 }
 
 nlohmann::json to_json(const Stage2Config& c) {

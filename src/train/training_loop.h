@@ -15,17 +15,17 @@
 #include <vector>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
-#include "videoprism/log.h"
-#include "videoprism/model.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/log.h"
+#include "videoprism/core/model.h"
 #include "videoprism/train/checkpoint.h"
-#include "videoprism/train/data_loader.h"
-#include "videoprism/train/device.h"
-#include "videoprism/train/distributed.h"
-#include "videoprism/train/lr_schedule.h"
+#include "train/data_loader.h"
+#include "videoprism/train_step/device.h"
+#include "train/distributed.h"
+#include "train_step/lr_schedule.h"
 #include "videoprism/train/manifest.h"
-#include "videoprism/train/metrics.h"
-#include "videoprism/train/optimizer.h"
+#include "train/metrics.h"
+#include "train_step/optimizer.h"
 
 namespace videoprism::train {
 
@@ -58,7 +58,7 @@ struct TrainerRun {
     set_compute_threads(config.threads);
     dtype = parse_dtype(config.dtype);
     check_arg(dtype != torch::kQInt8, stage, ": --dtype int8 is for inference only; train in f32 or bf16");
-    device = parse_device(config.device, std::string(stage) + ": \"device\"");
+    device = available_device(config.device, std::string(stage) + ": \"device\"");
     std::filesystem::create_directories(run_dir);
     store = std::make_unique<CheckpointStore>(run_dir, config.keep_checkpoints);
     checkpoint = resume ? store->latest() : std::nullopt;
@@ -102,7 +102,11 @@ template <typename Step, typename Impl>
 std::vector<Step> run_training_loop(Impl& s, const std::string& stage) {
   const int64_t end = s.config.stop_at > 0 ? std::min(s.config.stop_at, s.config.steps) : s.config.steps;
   std::vector<Step> done;
-  ProgressEvent progress{stage, s.step, s.config.steps, "steps"};
+  ProgressEvent progress;
+  progress.task = stage;
+  progress.done = s.step;
+  progress.total = s.config.steps;
+  progress.unit = "steps";
   while (s.step < end) {
     Step r = s.train_step();
     check(std::isfinite(r.loss), stage, ": loss is not finite at step ", r.step);

@@ -1,4 +1,4 @@
-#include "videoprism/cpu_features.h"
+#include "videoprism/core/cpu_features.h"
 
 #include <cpuid.h>
 #include <dlfcn.h>
@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "videoprism/error.h"
-#include "videoprism/model.h"
-#include "videoprism/profile.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/model.h"
+#include "videoprism/core/profile.h"
 
 namespace videoprism {
 namespace {

@@ -1,12 +1,12 @@
 // Resource limits (include/videoprism/limits.h).
-#include "videoprism/limits.h"
+#include "videoprism/core/limits.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <thread>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 

@@ -1,4 +1,4 @@
-#include "videoprism/log.h"
+#include "videoprism/core/log.h"
 
 #include <cstdio>
 #include <mutex>

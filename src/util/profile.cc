@@ -1,9 +1,9 @@
-#include "videoprism/profile.h"
+#include "videoprism/core/profile.h"
 
 #include <chrono>
 #include <unordered_map>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::profile {
 

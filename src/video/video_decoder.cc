@@ -10,7 +10,7 @@ extern "C" {
 #include <cmath>
 #include <memory>
 
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism::detail {
 namespace {

@@ -1,6 +1,6 @@
 // Clip sampling and preprocessing on top of VideoDecoder: frame selection,
 // rotation, resize (swscale), crop/pad, float conversion.
-#include "videoprism/video_reader.h"
+#include "videoprism/media/video_reader.h"
 
 extern "C" {
 #include <libavutil/pixdesc.h>
@@ -12,8 +12,8 @@ extern "C" {
 #include <map>
 
 #include "video/video_decoder.h"
-#include "videoprism/error.h"
-#include "videoprism/limits.h"
+#include "videoprism/core/error.h"
+#include "videoprism/core/limits.h"
 
 namespace videoprism {
 namespace {

@@ -1,5 +1,5 @@
 // libavcodec/libavformat encoder for synthetic test and training videos.
-#include "videoprism/video_writer.h"
+#include "videoprism/media/video_writer.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -16,7 +16,7 @@ extern "C" {
 #include <memory>
 
 #include "io/atomic_file.h"
-#include "videoprism/error.h"
+#include "videoprism/core/error.h"
 
 namespace videoprism {
 namespace {

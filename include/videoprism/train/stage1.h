@@ -15,18 +15,18 @@
 #include <string>
 #include <vector>
 
-#include "videoprism/config.h"
-#include "videoprism/model.h"
-#include "videoprism/train/data_loader.h"
-#include "videoprism/train/lr_schedule.h"
-#include "videoprism/train/optimizer.h"
-#include "videoprism/train/stage1_forward.h"
+#include "videoprism/core/config.h"
+#include "videoprism/core/model.h"
+#include "videoprism/train/data_options.h"
+#include "videoprism/train_step/recipe.h"
 
 namespace videoprism::train {
 
-// Every option of a stage-1 run; the JSON form (keys as the field names) is
-// what --config reads and what RUN_DIR/config.json records.
-struct Stage1Config {
+// Every option of a stage-1 run: the step's recipe (steps, schedule,
+// optimizer, token drop, temperature, seed) and the run's model, data,
+// device and checkpoints. The JSON form (keys as the field names) is what
+// --config reads and what RUN_DIR/config.json records.
+struct Stage1Config : Stage1Recipe {
   // Model: a preset name (e.g. "videoprism_lvt_public_v1_base") or, when
   // model_preset is empty, model_config. Must be a FactorizedVideoCLIP.
   std::string model_preset;
@@ -46,27 +46,12 @@ struct Stage1Config {
 
   int64_t batch_size = 32;     // global clips per optimizer step (all ranks)
   int grad_accum = 1;          // micro-batches per step (negatives stay within a micro-batch)
-  int64_t steps = 1000;
-  double lr = 1e-4;
-  int64_t warmup_steps = 100;
-  Decay decay = Decay::kCosine;
-  double min_lr_ratio = 0.0;
-  AdamWOptions adamw;          // weight decay skips norms, biases, embeddings
-  double clip_grad_norm = 1.0; // <= 0: no clipping
-
-  double token_drop = 0.5;     // fraction of spatial positions dropped (tube masking)
-  // Temperature (CLIP convention, chosen: the paper does not say): learnable
-  // logit scale s = exp(p), initial 1/temperature_init, clamped at logit_scale_max.
-  double temperature_init = 0.07;
-  double logit_scale_max = 100.0;
-  bool learn_temperature = true;
 
   std::string dtype = "bf16";  // activations: bf16 or f32; parameters stay float32
   // Where the model, logit scale and AdamW state live and batches go: "cpu",
   // "cuda" or "cuda:N" (see device.h). Random draws stay on the CPU.
   std::string device = "cpu";
   int threads = 0;             // intra-op threads, 0: the process's setting
-  uint64_t seed = 0;
 
   int64_t checkpoint_every = 1000;
   int keep_checkpoints = 2;
