@@ -42,10 +42,6 @@ std::optional<std::pair<int64_t, int64_t>> stat_file(const std::string& path) {
                         static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec);
 }
 
-ModelConfig config_for(const std::string& checkpoint, const std::string& preset) {
-  return resolve_model_config(preset, checkpoint);
-}
-
 RunOptions run_options(const std::string& device, const std::string& dtype, int threads) {
   RunOptions run;
   run.device = parse_device(device);
@@ -152,7 +148,7 @@ IndexBuildReport build_index(const std::string& db_dir, const std::vector<std::s
   IndexBuildReport report;
   const std::string checkpoint = absolute_path(options.checkpoint);
   const std::string fingerprint = checkpoint_fingerprint(checkpoint);
-  const ModelConfig config = config_for(checkpoint, options.preset);
+  const ModelConfig config = resolve_model_config(options.preset, checkpoint);
   check(config.kind == ModelKind::kVideoClip, "index: needs a video-text (FactorizedVideoCLIP) checkpoint; '",
         options.checkpoint, "' is a ", to_string(config.kind));
 
